@@ -1,0 +1,135 @@
+//! Charlie, the client: discovery (steps 1, 2, 3), download, merge and check.
+
+use std::net::Ipv4Addr;
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::chunks::{merge_into, same_contents, ChunkError};
+use crate::discovery::{run_chain, BroadcastSource, ConfigSource, PeerSource, StepReport, Swarm, TrackerSource};
+use crate::engine::{download, DownloadError, DownloadReport, EngineOptions};
+use crate::layout::{check_name, Layout};
+use crate::tracker::DISCOVERY_PORT;
+
+/// How Charlie runs.
+#[derive(Debug, Clone)]
+pub struct CharlieOptions {
+    pub layout: Layout,
+    /// The course's step: 1 config files, 2 tracker from peers.ini, 3 broadcast.
+    pub step: u8,
+    /// Step 3's destinations; empty: [`crate::discovery::default_broadcast_destinations`].
+    pub broadcast: Vec<Ipv4Addr>,
+    pub discovery_port: u16,
+    /// How long step 3 collects TRACKER_INFO replies.
+    pub discovery_wait: Duration,
+    /// Step 3 tries trackers of this name first.
+    pub tracker_name: String,
+    pub tracker_timeout: Duration,
+    pub engine: EngineOptions,
+}
+
+impl CharlieOptions {
+    pub fn new(layout: Layout, step: u8) -> CharlieOptions {
+        let dir = layout.chunk_dir("charlie");
+        CharlieOptions {
+            layout,
+            step,
+            broadcast: Vec::new(),
+            discovery_port: DISCOVERY_PORT,
+            discovery_wait: Duration::from_millis(500),
+            tracker_name: "tracker".into(),
+            tracker_timeout: Duration::from_secs(10),
+            engine: EngineOptions::new(dir),
+        }
+    }
+}
+
+/// Everything a run did, printed by `--json`.
+#[derive(Debug, Clone, Serialize)]
+pub struct CharlieReport {
+    pub step: u8,
+    pub discovery: Vec<StepReport>,
+    pub filename: String,
+    pub download: DownloadReport,
+    /// The merged file.
+    pub output: String,
+    /// Whether the merged file equals `files/<filename>`; `None` when there is no such
+    /// reference file (every chunk was verified by its SHA-1 all the same).
+    pub identical: Option<bool>,
+}
+
+/// Why Charlie failed.
+#[derive(Debug, thiserror::Error)]
+pub enum CharlieError {
+    #[error("invalid step number {0} (steps are 1, 2 and 3)")]
+    Step(u8),
+    #[error("discovery found no file description: {0}")]
+    NoManifest(String),
+    #[error(transparent)]
+    Download(#[from] DownloadError),
+    #[error(transparent)]
+    Chunks(#[from] ChunkError),
+}
+
+/// The discovery chain of a step.
+pub fn sources_for_step(opts: &CharlieOptions) -> Result<Vec<Box<dyn PeerSource>>, CharlieError> {
+    Ok(match opts.step {
+        1 => vec![Box::new(ConfigSource { layout: opts.layout.clone() })],
+        2 => vec![Box::new(TrackerSource { addr: None, layout: opts.layout.clone(), timeout: opts.tracker_timeout })],
+        3 => vec![Box::new(BroadcastSource {
+            destinations: if opts.broadcast.is_empty() {
+                crate::discovery::default_broadcast_destinations()
+            } else {
+                opts.broadcast.clone()
+            },
+            port: opts.discovery_port,
+            wait: opts.discovery_wait,
+            preferred_name: opts.tracker_name.clone(),
+            timeout: opts.tracker_timeout,
+        })],
+        s => return Err(CharlieError::Step(s)),
+    })
+}
+
+/// Runs one step: discovery, download, merge into `chunks/charlie/<filename>`, check.
+pub async fn run(opts: &CharlieOptions) -> Result<CharlieReport, CharlieError> {
+    let mut sources = sources_for_step(opts)?;
+    run_with_sources(opts, &mut sources).await
+}
+
+/// [`run`] with any discovery chain.
+pub async fn run_with_sources(opts: &CharlieOptions, sources: &mut [Box<dyn PeerSource>]) -> Result<CharlieReport, CharlieError> {
+    let mut swarm = Swarm::default();
+    let discovery = run_chain(sources, &mut swarm).await;
+    let Some(manifest) = swarm.manifest.clone() else {
+        let why = discovery.iter().map(|s| format!("{}: {}", s.source, s.detail)).collect::<Vec<_>>().join("; ");
+        return Err(CharlieError::NoManifest(why));
+    };
+    // The name comes from the network (FILE_INFO): check it before any path is built.
+    check_name(&manifest.filename).map_err(ChunkError::from)?;
+    let report = download(&manifest, &swarm.holders, &opts.engine).await?;
+    let dir = &opts.engine.dir;
+    let (d, name, chunks) = (dir.clone(), manifest.filename.clone(), manifest.chunks.clone());
+    let output = tokio::task::spawn_blocking(move || merge_into(&d, &name, &chunks))
+        .await
+        .map_err(|e| ChunkError::Io { path: dir.clone(), source: std::io::Error::other(e) })??;
+    let reference = opts.layout.files_dir().join(&manifest.filename);
+    let identical = if reference.is_file() {
+        let (a, b) = (reference.clone(), output.clone());
+        Some(
+            tokio::task::spawn_blocking(move || same_contents(&a, &b))
+                .await
+                .map_err(|e| ChunkError::Io { path: reference, source: std::io::Error::other(e) })??,
+        )
+    } else {
+        None
+    };
+    Ok(CharlieReport {
+        step: opts.step,
+        discovery,
+        filename: manifest.filename,
+        download: report,
+        output: output.display().to_string(),
+        identical,
+    })
+}

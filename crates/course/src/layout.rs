@@ -1,0 +1,128 @@
+//! The course's directory layout under a root directory, and safe file writing.
+
+use std::fs;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use swarmlab_course_wire::ChunkHash;
+
+/// The course's project tree: `config/peers.ini`, `config/file.ini`, `files/`,
+/// `chunks/<name>/<sha1-hex>.bin`, all under one root (`--root`, default `.`).
+#[derive(Debug, Clone)]
+pub struct Layout {
+    root: PathBuf,
+}
+
+impl Layout {
+    pub fn new(root: impl Into<PathBuf>) -> Layout {
+        Layout { root: root.into() }
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    pub fn peers_ini(&self) -> PathBuf {
+        self.root.join("config").join("peers.ini")
+    }
+
+    pub fn file_ini(&self) -> PathBuf {
+        self.root.join("config").join("file.ini")
+    }
+
+    pub fn files_dir(&self) -> PathBuf {
+        self.root.join("files")
+    }
+
+    /// `chunks/<name>/`; `name` must be a plain name (see [`check_name`]).
+    pub fn chunk_dir(&self, name: &str) -> PathBuf {
+        self.root.join("chunks").join(name)
+    }
+}
+
+/// The file name of a chunk: lowercase hex of its SHA-1 and `.bin`. Built only from the
+/// 20 raw bytes, so no hash, whatever its bytes, names a path outside the directory.
+pub fn chunk_file_name(hash: &ChunkHash) -> String {
+    let mut s = hex::encode(hash);
+    s.push_str(".bin");
+    s
+}
+
+/// Error for a name that would leave its directory.
+#[derive(Debug, thiserror::Error)]
+#[error("unsafe name {0:?}: a name must be a single path component")]
+pub struct UnsafeName(pub String);
+
+/// Accepts a name usable as one path component: not empty, not `.` or `..`, no `/`,
+/// `\` or NUL, at most 255 bytes. Used for peer names and for file names that come from
+/// the network (FILE_INFO) before a path is built from them.
+pub fn check_name(name: &str) -> Result<&str, UnsafeName> {
+    let bad = name.is_empty()
+        || name == "."
+        || name == ".."
+        || name.len() > 255
+        || name.contains(['/', '\\', '\0']);
+    if bad {
+        Err(UnsafeName(name.to_owned()))
+    } else {
+        Ok(name)
+    }
+}
+
+/// The temporary name a file is written under before it is renamed into place.
+pub fn temp_path(path: &Path) -> PathBuf {
+    let mut name = path.file_name().map(|n| n.to_os_string()).unwrap_or_default();
+    name.push(format!(".tmp{}", std::process::id()));
+    path.with_file_name(name)
+}
+
+/// Writes `data` to a temporary name beside `path`, then renames it to `path`: a reader
+/// (or a restart after a kill) sees the old file or the whole new one, never a part.
+pub fn write_atomic(path: &Path, data: &[u8]) -> io::Result<()> {
+    let tmp = temp_path(path);
+    let result = (|| {
+        let mut f = fs::File::create(&tmp)?;
+        f.write_all(data)?;
+        drop(f);
+        fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_that_leave_the_directory_are_refused() {
+        for bad in ["", ".", "..", "../x", "a/b", "a\\b", "x\0y", &"n".repeat(256)] {
+            assert!(check_name(bad).is_err(), "{bad:?}");
+        }
+        for ok in ["alice", "test.txt", "été.bin", "..hidden", "a..b"] {
+            assert!(check_name(ok).is_ok(), "{ok:?}");
+        }
+    }
+
+    #[test]
+    fn chunk_names_are_hex_whatever_the_bytes() {
+        let mut h = [0u8; 20];
+        h[..6].copy_from_slice(b"../../");
+        let n = chunk_file_name(&h);
+        assert_eq!(n.len(), 44);
+        assert!(n.starts_with("2e2e2f2e2e2f"));
+        assert!(check_name(&n).is_ok());
+    }
+
+    #[test]
+    fn atomic_write_replaces_whole_file() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("f");
+        write_atomic(&p, b"one").unwrap();
+        write_atomic(&p, b"two!").unwrap();
+        assert_eq!(fs::read(&p).unwrap(), b"two!");
+        assert_eq!(fs::read_dir(d.path()).unwrap().count(), 1);
+    }
+}

@@ -1,0 +1,72 @@
+//! Alice and Bob: serve `chunks/<name>/<sha1-hex>.bin` over TCP with GET_CHUNK/CHUNK.
+//!
+//! The directory is the truth: every request opens the file anew, so a chunk deleted
+//! while the peer runs is CHUNK_NOT_FOUND and one added is served. The peer does not
+//! hash what it serves (the client verifies every chunk).
+
+use std::io::Read;
+use std::path::PathBuf;
+
+use swarmlab_course_wire::{chunk_prefix, error_message, padding, ChunkHash, ErrorCode, MsgType, CHUNK_PREFIX_LEN, DEFAULT_MAX_MESSAGE};
+
+use crate::layout::chunk_file_name;
+use crate::server::Responder;
+
+/// Serves the chunks of one directory.
+pub struct PeerResponder {
+    dir: PathBuf,
+    max_chunk: usize,
+}
+
+impl PeerResponder {
+    /// Serves `dir`; files larger than what a CHUNK may carry under the 64 MiB
+    /// message maximum are answered CHUNK_NOT_FOUND.
+    pub fn new(dir: PathBuf) -> PeerResponder {
+        PeerResponder {
+            dir,
+            max_chunk: DEFAULT_MAX_MESSAGE - CHUNK_PREFIX_LEN - 3,
+        }
+    }
+
+    fn not_found(out: &mut Vec<u8>) {
+        out.clear();
+        out.extend_from_slice(&error_message(ErrorCode::ChunkNotFound));
+    }
+}
+
+impl Responder for PeerResponder {
+    fn served(&self) -> MsgType {
+        MsgType::GetChunk
+    }
+
+    fn respond(&self, body: &[u8], out: &mut Vec<u8>) {
+        let Ok(hash) = ChunkHash::try_from(body) else {
+            return Self::not_found(out);
+        };
+        let path = self.dir.join(chunk_file_name(&hash));
+        let file = match std::fs::File::open(&path) {
+            Ok(f) => f,
+            Err(e) => {
+                if e.kind() != std::io::ErrorKind::NotFound {
+                    tracing::warn!("{}: {e}", path.display());
+                }
+                return Self::not_found(out);
+            }
+        };
+        // Read the file straight after the 32-byte prefix: the chunk is copied once.
+        out.clear();
+        out.resize(CHUNK_PREFIX_LEN, 0);
+        let limit = self.max_chunk as u64 + 1;
+        if let Err(e) = file.take(limit).read_to_end(out) {
+            tracing::warn!("{}: {e}", path.display());
+            return Self::not_found(out);
+        }
+        let n = out.len() - CHUNK_PREFIX_LEN;
+        if n > self.max_chunk {
+            tracing::warn!("{}: larger than a CHUNK may carry", path.display());
+            return Self::not_found(out);
+        }
+        out[..CHUNK_PREFIX_LEN].copy_from_slice(&chunk_prefix(&hash, n as u32));
+        out.resize(out.len() + padding(n), 0);
+    }
+}
