@@ -18,7 +18,11 @@ use swarmlab_course::tracker::{self, DISCOVERY_PORT};
 use swarmlab_course::{charlie, peer::PeerResponder, tracker::TrackerResponder, Layout};
 
 #[derive(Parser)]
-#[command(name = "swarmlab", version, about = "A Mainline-DHT research node, the ELEC-H-417 course roles, and swarm tools")]
+#[command(
+    name = "swarmlab",
+    version,
+    about = "A Mainline-DHT research node, the ELEC-H-417 course roles, and swarm tools"
+)]
 struct Cli {
     /// Root of the course layout (config/, files/, chunks/).
     #[arg(long, global = true, default_value = ".")]
@@ -153,7 +157,10 @@ fn main() -> ExitCode {
         _ => "warn",
     };
     init_logging(default_log);
-    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the runtime: {e}");
@@ -208,16 +215,31 @@ async fn run_demo(a: DemoArgs) -> Result<ExitCode> {
     if json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
-        let best = report.steps.iter().map(|s| s.throughput_mb_s).fold(0.0, f64::max);
+        let best = report
+            .steps
+            .iter()
+            .map(|s| s.throughput_mb_s)
+            .fold(0.0, f64::max);
         println!(
             "SHA-1 limit of one core: {:.0} MB/s; best step: {:.0} MB/s ({:.0}% of the limit)",
             report.sha1_limit_mb_s,
             best,
             100.0 * best / report.sha1_limit_mb_s
         );
-        println!("{}", if report.passed() { "all steps passed" } else { "FAILED" });
+        println!(
+            "{}",
+            if report.passed() {
+                "all steps passed"
+            } else {
+                "FAILED"
+            }
+        );
     }
-    Ok(if report.passed() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    Ok(if report.passed() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 fn rand_seed() -> u64 {
@@ -238,9 +260,12 @@ fn configured_addr(layout: &Layout, section: &str, bind: Option<SocketAddr>) -> 
         return Ok(b);
     }
     let peers = PeersIni::load(&layout.peers_ini())?;
-    let a = peers
-        .get(section)
-        .with_context(|| format!("{} has no section [{section}] (or pass --bind)", layout.peers_ini().display()))?;
+    let a = peers.get(section).with_context(|| {
+        format!(
+            "{} has no section [{section}] (or pass --bind)",
+            layout.peers_ini().display()
+        )
+    })?;
     Ok(SocketAddr::V4(a))
 }
 
@@ -249,12 +274,26 @@ async fn run_peer(layout: &Layout, a: PeerArgs) -> Result<ExitCode> {
     let addr = configured_addr(layout, &name, a.server.bind)?;
     let dir = layout.chunk_dir(&name);
     if !dir.is_dir() {
-        tracing::warn!("{} does not exist yet: every request is CHUNK_NOT_FOUND until it does", dir.display());
+        tracing::warn!(
+            "{} does not exist yet: every request is CHUNK_NOT_FOUND until it does",
+            dir.display()
+        );
     }
-    let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
-    println!("peer {name} listening on {} serving {}", listener.local_addr()?, dir.display());
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("cannot listen on {addr}"))?;
+    println!(
+        "peer {name} listening on {} serving {}",
+        listener.local_addr()?,
+        dir.display()
+    );
     let stats = Arc::new(ServerStats::default());
-    let serve = server::serve(listener, Arc::new(PeerResponder::new(dir)), limits(&a.server), stats);
+    let serve = server::serve(
+        listener,
+        Arc::new(PeerResponder::new(dir)),
+        limits(&a.server),
+        stats,
+    );
     tokio::select! {
         r = serve => r?,
         _ = tokio::signal::ctrl_c() => {}
@@ -268,20 +307,37 @@ async fn run_tracker(layout: &Layout, a: TrackerArgs) -> Result<ExitCode> {
         .with_context(|| format!("{} has no [tracker] section", layout.peers_ini().display()))?;
     let addr = a.server.bind.unwrap_or(SocketAddr::V4(info.addr));
     if !layout.file_ini().is_file() {
-        tracing::warn!("{} does not exist yet: GET_FILE_INFO is answered INVALID_REQUEST until it does", layout.file_ini().display());
+        tracing::warn!(
+            "{} does not exist yet: GET_FILE_INFO is answered INVALID_REQUEST until it does",
+            layout.file_ini().display()
+        );
     }
-    let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
-    println!("tracker {:?} listening on {}", a.name, listener.local_addr()?);
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("cannot listen on {addr}"))?;
+    println!(
+        "tracker {:?} listening on {}",
+        a.name,
+        listener.local_addr()?
+    );
     let stats = Arc::new(ServerStats::default());
-    let tcp = server::serve(listener, Arc::new(TrackerResponder::new(layout.clone())), limits(&a.server), stats.clone());
+    let tcp = server::serve(
+        listener,
+        Arc::new(TrackerResponder::new(layout.clone())),
+        limits(&a.server),
+        stats.clone(),
+    );
     let udp = async {
         if a.no_discovery {
             return std::future::pending().await;
         }
         let bind = tracker::discovery_addr(a.discovery_port);
-        let sock = tracker::bind_discovery(bind).with_context(|| format!("cannot bind UDP {bind}"))?;
+        let sock =
+            tracker::bind_discovery(bind).with_context(|| format!("cannot bind UDP {bind}"))?;
         println!("tracker {:?} answering discovery on UDP {bind}", a.name);
-        tracker::serve_discovery(sock, info, stats).await.map_err(anyhow::Error::from)
+        tracker::serve_discovery(sock, info, stats)
+            .await
+            .map_err(anyhow::Error::from)
     };
     tokio::select! {
         r = tcp => r?,
@@ -316,7 +372,10 @@ async fn run_charlie(layout: &Layout, a: CharlieArgs) -> Result<ExitCode> {
         Ok(r) => r,
         Err(e) => {
             if a.json {
-                println!("{}", serde_json::json!({ "step": step, "ok": false, "error": e.to_string() }));
+                println!(
+                    "{}",
+                    serde_json::json!({ "step": step, "ok": false, "error": e.to_string() })
+                );
                 return Ok(ExitCode::FAILURE);
             }
             bail!("{e}");
@@ -334,20 +393,43 @@ async fn run_charlie(layout: &Layout, a: CharlieArgs) -> Result<ExitCode> {
         let dl = &report.download;
         println!(
             "{}: {} bytes in {} chunks ({} fetched, {} already on disk), {:.3} s, {:.1} MB/s",
-            report.filename, dl.bytes, dl.chunks, dl.fetched_chunks, dl.resumed_chunks, dl.elapsed_s, dl.throughput_mb_s
+            report.filename,
+            dl.bytes,
+            dl.chunks,
+            dl.fetched_chunks,
+            dl.resumed_chunks,
+            dl.elapsed_s,
+            dl.throughput_mb_s
         );
         for p in &dl.peers {
             let fails: Vec<String> = p.failures.iter().map(|(k, v)| format!("{k} {v}")).collect();
-            println!("  peer {}: {} chunks, {} bytes{}", p.addr, p.chunks, p.bytes, if fails.is_empty() { String::new() } else { format!(", failures: {}", fails.join(", ")) });
+            println!(
+                "  peer {}: {} chunks, {} bytes{}",
+                p.addr,
+                p.chunks,
+                p.bytes,
+                if fails.is_empty() {
+                    String::new()
+                } else {
+                    format!(", failures: {}", fails.join(", "))
+                }
+            );
         }
         println!("Done: {}", report.output);
         match report.identical {
             Some(true) => println!("Files are identical"),
             Some(false) => println!("Files are NOT identical"),
-            None => println!("no files/{} to compare with (every chunk verified by SHA-1)", report.filename),
+            None => println!(
+                "no files/{} to compare with (every chunk verified by SHA-1)",
+                report.filename
+            ),
         }
     }
-    Ok(if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    Ok(if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 fn run_chunks(layout: &Layout, c: ChunksCmd) -> Result<ExitCode> {

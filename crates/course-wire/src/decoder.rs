@@ -6,7 +6,11 @@ enum State {
     /// Collecting the 8 header bytes into `buf`.
     Header,
     /// Collecting `total` bytes of a validated message into `buf`.
-    Body { header: Header, t: MsgType, total: usize },
+    Body {
+        header: Header,
+        t: MsgType,
+        total: usize,
+    },
     /// Discarding the rest of an invalid message whose length is known, then
     /// reporting `err`.
     Skip { remaining: u64, err: DecodeError },
@@ -64,7 +68,8 @@ impl Decoder {
                     // Fast path: a whole message at the front of the input, nothing
                     // buffered: decode it in place without copying.
                     if self.buf.is_empty() && input.len() >= HEADER_LEN {
-                        let head: [u8; HEADER_LEN] = input[..HEADER_LEN].try_into().unwrap_or_default();
+                        let head: [u8; HEADER_LEN] =
+                            input[..HEADER_LEN].try_into().unwrap_or_default();
                         let header = Header::parse(&head);
                         if let Ok(t) = header.validate(self.max) {
                             let total = header.total_len() as usize;
@@ -83,7 +88,8 @@ impl Decoder {
                     if self.buf.len() < HEADER_LEN {
                         return Ok(None);
                     }
-                    let head: [u8; HEADER_LEN] = self.buf[..HEADER_LEN].try_into().unwrap_or_default();
+                    let head: [u8; HEADER_LEN] =
+                        self.buf[..HEADER_LEN].try_into().unwrap_or_default();
                     let header = Header::parse(&head);
                     match header.validate(self.max) {
                         Ok(t) => {

@@ -207,7 +207,16 @@ impl Header {
     pub fn encode(&self) -> [u8; HEADER_LEN] {
         let r = self.reserved.to_be_bytes();
         let w = self.words.to_be_bytes();
-        [self.version, self.msg_type, r[0], r[1], w[0], w[1], w[2], w[3]]
+        [
+            self.version,
+            self.msg_type,
+            r[0],
+            r[1],
+            w[0],
+            w[1],
+            w[2],
+            w[3],
+        ]
     }
 
     /// Total message length in bytes announced by the header.
@@ -321,7 +330,8 @@ fn len16(n: usize, what: &'static str) -> Result<u16, EncodeError> {
 /// and length. A server writes this, the content, then [`padding`]`(content_len)`
 /// zeros, so a chunk is never copied into a message buffer twice.
 pub fn chunk_prefix(hash: &ChunkHash, content_len: u32) -> [u8; CHUNK_PREFIX_LEN] {
-    let total = CHUNK_PREFIX_LEN as u64 + u64::from(content_len) + padding(content_len as usize) as u64;
+    let total =
+        CHUNK_PREFIX_LEN as u64 + u64::from(content_len) + padding(content_len as usize) as u64;
     let header = Header {
         version: VERSION,
         msg_type: MsgType::Chunk as u8,
@@ -452,7 +462,11 @@ impl Message {
     /// Decodes a reply to a request that expects `expected`, whatever the reply's type
     /// byte says (course rule 4.3: a deployed tracker answers GET_FILE_INFO with a
     /// FILE_INFO whose type byte is 5). An ERROR is decoded as an ERROR.
-    pub fn decode_reply_as(expected: MsgType, bytes: &[u8], max: usize) -> Result<Message, DecodeError> {
+    pub fn decode_reply_as(
+        expected: MsgType,
+        bytes: &[u8],
+        max: usize,
+    ) -> Result<Message, DecodeError> {
         let head: &[u8; HEADER_LEN] = bytes
             .get(..HEADER_LEN)
             .and_then(|h| h.try_into().ok())
@@ -461,12 +475,19 @@ impl Message {
         if header.msg_type == MsgType::Error as u8 {
             return Self::decode_with_max(bytes, max);
         }
-        let as_expected = Header { msg_type: expected as u8, ..header };
+        let as_expected = Header {
+            msg_type: expected as u8,
+            ..header
+        };
         as_expected.validate(max)?;
         if (bytes.len() as u64) < header.total_len() {
             return Err(DecodeError::Truncated("message"));
         }
-        Self::decode_body(expected, &header, &bytes[HEADER_LEN..header.total_len() as usize])
+        Self::decode_body(
+            expected,
+            &header,
+            &bytes[HEADER_LEN..header.total_len() as usize],
+        )
     }
 
     /// Decodes a body of `body.len() == header.body_len()` bytes for a validated header.

@@ -49,9 +49,18 @@ fn a4_file_info() -> FileInfo {
     FileInfo {
         filename: "hello.txt".into(),
         chunks: vec![
-            ChunkRecord { hash: hash(A_HASHES[0]), peers: vec![alice] },
-            ChunkRecord { hash: hash(A_HASHES[1]), peers: vec![alice, bob] },
-            ChunkRecord { hash: hash(A_HASHES[2]), peers: vec![bob] },
+            ChunkRecord {
+                hash: hash(A_HASHES[0]),
+                peers: vec![alice],
+            },
+            ChunkRecord {
+                hash: hash(A_HASHES[1]),
+                peers: vec![alice, bob],
+            },
+            ChunkRecord {
+                hash: hash(A_HASHES[2]),
+                peers: vec![bob],
+            },
         ],
     }
 }
@@ -70,7 +79,10 @@ fn a1_discover_tracker() {
 
 #[test]
 fn a2_tracker_info() {
-    let m = Message::TrackerInfo(TrackerInfo { addr: addr("127.0.0.1:8000"), name: "tracker".into() });
+    let m = Message::TrackerInfo(TrackerInfo {
+        addr: addr("127.0.0.1:8000"),
+        name: "tracker".into(),
+    });
     both_ways(&m, "01010000000000067f0000011f400007747261636b657200");
 }
 
@@ -101,32 +113,56 @@ fn a4_file_info_sent_with_type_5_is_accepted_as_a_reply() {
 #[test]
 fn a5_get_chunk() {
     for hx in A_HASHES {
-        both_ways(&Message::GetChunk(hash(hx)), &format!("0104000000000007{hx}"));
+        both_ways(
+            &Message::GetChunk(hash(hx)),
+            &format!("0104000000000007{hx}"),
+        );
     }
 }
 
 #[test]
 fn a6_chunk() {
     both_ways(
-        &Message::Chunk { hash: hash(A_HASHES[0]), content: b"The quick ".to_vec() },
+        &Message::Chunk {
+            hash: hash(A_HASHES[0]),
+            content: b"The quick ".to_vec(),
+        },
         "010500000000000b4d39faadbf264f3fb59268228994276c36fc31720000000a54686520717569636b200000",
     );
     both_ways(
-        &Message::Chunk { hash: hash(A_HASHES[1]), content: b"brown fox ".to_vec() },
+        &Message::Chunk {
+            hash: hash(A_HASHES[1]),
+            content: b"brown fox ".to_vec(),
+        },
         "010500000000000b729e3121ba0b87facdd975695c0e907a1f89d2440000000a62726f776e20666f78200000",
     );
     both_ways(
-        &Message::Chunk { hash: hash(A_HASHES[2]), content: b"jumps".to_vec() },
+        &Message::Chunk {
+            hash: hash(A_HASHES[2]),
+            content: b"jumps".to_vec(),
+        },
         "010500000000000aeda92612cf24747e95b6d9df90a329a254dcfa36000000056a756d7073000000",
     );
 }
 
 #[test]
 fn a7_errors() {
-    both_ways(&Message::Error(ErrorCode::ChunkNotFound), "010600000000000300020000");
-    both_ways(&Message::Error(ErrorCode::InvalidRequest), "010600000000000300010000");
-    both_ways(&Message::Error(ErrorCode::InvalidMessageFormat), "010600000000000300000000");
-    assert_eq!(error_message(ErrorCode::ChunkNotFound).to_vec(), h("010600000000000300020000"));
+    both_ways(
+        &Message::Error(ErrorCode::ChunkNotFound),
+        "010600000000000300020000",
+    );
+    both_ways(
+        &Message::Error(ErrorCode::InvalidRequest),
+        "010600000000000300010000",
+    );
+    both_ways(
+        &Message::Error(ErrorCode::InvalidMessageFormat),
+        "010600000000000300000000",
+    );
+    assert_eq!(
+        error_message(ErrorCode::ChunkNotFound).to_vec(),
+        h("010600000000000300020000")
+    );
     assert_eq!(
         Message::decode(&h("010600000000000300070000")).unwrap(),
         Message::Error(ErrorCode::Other(7))
@@ -141,24 +177,61 @@ fn header(s: &str) -> Header {
 fn a7_server_replies_from_headers() {
     use ErrorCode::*;
     // Alice (serves GET_CHUNK).
-    assert_eq!(header("0104000000000007").classify_request(MsgType::GetChunk), Ok(()));
-    assert_eq!(header("0102000000000002").classify_request(MsgType::GetChunk), Err(InvalidRequest));
-    assert_eq!(header("0204000000000002").classify_request(MsgType::GetChunk), Err(InvalidMessageFormat));
+    assert_eq!(
+        header("0104000000000007").classify_request(MsgType::GetChunk),
+        Ok(())
+    );
+    assert_eq!(
+        header("0102000000000002").classify_request(MsgType::GetChunk),
+        Err(InvalidRequest)
+    );
+    assert_eq!(
+        header("0204000000000002").classify_request(MsgType::GetChunk),
+        Err(InvalidMessageFormat)
+    );
     // Tracker over TCP (serves GET_FILE_INFO).
-    assert_eq!(header("0104000000000007").classify_request(MsgType::GetFileInfo), Err(InvalidRequest));
-    assert_eq!(header("0202000000000002").classify_request(MsgType::GetFileInfo), Err(InvalidMessageFormat));
-    assert_eq!(header("0102000000000002").classify_request(MsgType::GetFileInfo), Ok(()));
+    assert_eq!(
+        header("0104000000000007").classify_request(MsgType::GetFileInfo),
+        Err(InvalidRequest)
+    );
+    assert_eq!(
+        header("0202000000000002").classify_request(MsgType::GetFileInfo),
+        Err(InvalidMessageFormat)
+    );
+    assert_eq!(
+        header("0102000000000002").classify_request(MsgType::GetFileInfo),
+        Ok(())
+    );
     // Tracker over UDP (serves DISCOVER_TRACKER).
-    assert_eq!(header("0102000000000002").classify_request(MsgType::DiscoverTracker), Err(InvalidRequest));
-    assert_eq!(header("0200000000000002").classify_request(MsgType::DiscoverTracker), Err(InvalidMessageFormat));
+    assert_eq!(
+        header("0102000000000002").classify_request(MsgType::DiscoverTracker),
+        Err(InvalidRequest)
+    );
+    assert_eq!(
+        header("0200000000000002").classify_request(MsgType::DiscoverTracker),
+        Err(InvalidMessageFormat)
+    );
     // Type outside 0..6, wrong lengths, reserved ignored.
-    assert_eq!(header("0109000000000002").classify_request(MsgType::GetChunk), Err(InvalidMessageFormat));
+    assert_eq!(
+        header("0109000000000002").classify_request(MsgType::GetChunk),
+        Err(InvalidMessageFormat)
+    );
     for words in ["00000000", "00000001", "00000002", "00000008", "ffffffff"] {
         let r = header(&format!("01040000{words}")).classify_request(MsgType::GetChunk);
-        assert_eq!(r, Err(InvalidMessageFormat), "GET_CHUNK with msg_length {words}");
+        assert_eq!(
+            r,
+            Err(InvalidMessageFormat),
+            "GET_CHUNK with msg_length {words}"
+        );
     }
-    assert_eq!(header("0102000000000003").classify_request(MsgType::GetFileInfo), Err(InvalidMessageFormat));
-    assert_eq!(header("0104abcd00000007").classify_request(MsgType::GetChunk), Ok(()));
+    assert_eq!(
+        header("0102000000000003").classify_request(MsgType::GetFileInfo),
+        Err(InvalidMessageFormat)
+    );
+    assert_eq!(
+        header("0104abcd00000007").classify_request(MsgType::GetChunk),
+        Ok(())
+    );
 }
 
 #[test]
@@ -176,18 +249,33 @@ fn setup_b_vectors() {
     let fi = FileInfo {
         filename: "abcd".into(),
         chunks: vec![
-            ChunkRecord { hash: hash(hashes[0]), peers: vec![alice] },
-            ChunkRecord { hash: hash(hashes[1]), peers: vec![alice, bob] },
-            ChunkRecord { hash: hash(hashes[2]), peers: vec![bob] },
+            ChunkRecord {
+                hash: hash(hashes[0]),
+                peers: vec![alice],
+            },
+            ChunkRecord {
+                hash: hash(hashes[1]),
+                peers: vec![alice, bob],
+            },
+            ChunkRecord {
+                hash: hash(hashes[2]),
+                peers: vec![bob],
+            },
         ],
     };
     both_ways(&Message::FileInfo(fi), "010300000000001e0003000461626364c4b5c86bd577da3d93fea7c89cba61c78b48e589000100007f000002c357000083787f060a59493aefdcd4b2369990e7303e186e000200007f000002c35700007f000003c358000016b06bd9b738835e2d134fe8d596e9ab0086a985000100007f000003c3580000");
     both_ways(
-        &Message::TrackerInfo(TrackerInfo { addr: addr("127.0.0.4:8000"), name: "tracker".into() }),
+        &Message::TrackerInfo(TrackerInfo {
+            addr: addr("127.0.0.4:8000"),
+            name: "tracker".into(),
+        }),
         "01010000000000067f0000041f400007747261636b657200",
     );
     both_ways(
-        &Message::Chunk { hash: hash(hashes[0]), content: b"0123".to_vec() },
+        &Message::Chunk {
+            hash: hash(hashes[0]),
+            content: b"0123".to_vec(),
+        },
         "0105000000000009c4b5c86bd577da3d93fea7c89cba61c78b48e5890000000430313233",
     );
 }
@@ -198,12 +286,18 @@ fn setup_c_chunk_framing() {
     let p = chunk_prefix(&hsh, 524288);
     assert_eq!(&p[..8], &h("0105000000020008")[..]);
     assert_eq!(&p[28..], &h("00080000")[..]);
-    let msg = Message::Chunk { hash: hsh, content: vec![7; 524288] };
+    let msg = Message::Chunk {
+        hash: hsh,
+        content: vec![7; 524288],
+    };
     assert_eq!(msg.encoded_len(), 524320);
     let p = chunk_prefix(&hsh, 78561);
     assert_eq!(&p[..8], &h("0105000000004cc1")[..]);
     assert_eq!(&p[28..], &h("000132e1")[..]);
-    let msg = Message::Chunk { hash: hsh, content: vec![7; 78561] };
+    let msg = Message::Chunk {
+        hash: hsh,
+        content: vec![7; 78561],
+    };
     let bytes = msg.encode().unwrap();
     assert_eq!(bytes.len(), 78596);
     assert_eq!(&bytes[78593..], &[0, 0, 0]);
@@ -214,36 +308,82 @@ fn setup_c_chunk_framing() {
 #[test]
 fn non_ascii_names_are_counted_in_bytes_never_truncated() {
     let name = "été – ファイル.bin";
-    let m = Message::FileInfo(FileInfo { filename: name.into(), chunks: vec![] });
+    let m = Message::FileInfo(FileInfo {
+        filename: name.into(),
+        chunks: vec![],
+    });
     let b = m.encode().unwrap();
     assert_eq!(u16::from_be_bytes([b[10], b[11]]) as usize, name.len());
     assert_eq!(Message::decode(&b).unwrap(), m);
-    let t = Message::TrackerInfo(TrackerInfo { addr: addr("10.0.0.1:1"), name: "трекер".into() });
+    let t = Message::TrackerInfo(TrackerInfo {
+        addr: addr("10.0.0.1:1"),
+        name: "трекер".into(),
+    });
     assert_eq!(Message::decode(&t.encode().unwrap()).unwrap(), t);
 }
 
 #[test]
 fn bad_messages_are_errors() {
     // Truncated header and bodies.
-    assert_eq!(Message::decode(&h("010400")), Err(DecodeError::Truncated("header")));
-    assert_eq!(Message::decode(&h("0104000000000007abcd")), Err(DecodeError::Truncated("message")));
-    assert_eq!(Message::decode(&h("0200000000000002")), Err(DecodeError::Version(2)));
-    assert_eq!(Message::decode(&h("0109000000000002")), Err(DecodeError::UnknownType(9)));
-    assert_eq!(Message::decode(&h("0100000000000000")), Err(DecodeError::LengthTooSmall(0)));
-    assert_eq!(Message::decode(&h("0100000000000001")), Err(DecodeError::LengthTooSmall(1)));
-    assert!(matches!(Message::decode(&h("01050000ffffffff")), Err(DecodeError::TooLarge { .. })));
+    assert_eq!(
+        Message::decode(&h("010400")),
+        Err(DecodeError::Truncated("header"))
+    );
+    assert_eq!(
+        Message::decode(&h("0104000000000007abcd")),
+        Err(DecodeError::Truncated("message"))
+    );
+    assert_eq!(
+        Message::decode(&h("0200000000000002")),
+        Err(DecodeError::Version(2))
+    );
+    assert_eq!(
+        Message::decode(&h("0109000000000002")),
+        Err(DecodeError::UnknownType(9))
+    );
+    assert_eq!(
+        Message::decode(&h("0100000000000000")),
+        Err(DecodeError::LengthTooSmall(0))
+    );
+    assert_eq!(
+        Message::decode(&h("0100000000000001")),
+        Err(DecodeError::LengthTooSmall(1))
+    );
+    assert!(matches!(
+        Message::decode(&h("01050000ffffffff")),
+        Err(DecodeError::TooLarge { .. })
+    ));
     // A CHUNK whose content length points past the message.
-    let mut c = Message::Chunk { hash: [1; 20], content: vec![1; 8] }.encode().unwrap();
+    let mut c = Message::Chunk {
+        hash: [1; 20],
+        content: vec![1; 8],
+    }
+    .encode()
+    .unwrap();
     c[31] = 200;
-    assert_eq!(Message::decode(&c), Err(DecodeError::Truncated("chunk_content")));
+    assert_eq!(
+        Message::decode(&c),
+        Err(DecodeError::Truncated("chunk_content"))
+    );
     // A CHUNK whose msg_length has room for more than its content and padding.
-    let mut c = Message::Chunk { hash: [1; 20], content: vec![1; 8] }.encode().unwrap();
+    let mut c = Message::Chunk {
+        hash: [1; 20],
+        content: vec![1; 8],
+    }
+    .encode()
+    .unwrap();
     c.extend_from_slice(&[0; 4]);
     c[7] += 1;
-    assert!(matches!(Message::decode(&c), Err(DecodeError::BadLength { .. })));
+    assert!(matches!(
+        Message::decode(&c),
+        Err(DecodeError::BadLength { .. })
+    ));
     // A FILE_INFO announcing 65535 chunks in a short body: no huge allocation, an error.
     let bad = h("0103000000000004ffff000000000000");
-    assert_eq!(Message::decode(&bad), Err(DecodeError::Truncated("chunk_hash")));
+    assert_eq!(
+        Message::decode(&bad),
+        Err(DecodeError::Truncated("chunk_hash"))
+    );
     // Invalid UTF-8 filename.
     let bad = h("010300000000000400000002ffff0000");
     assert_eq!(Message::decode(&bad), Err(DecodeError::Utf8("filename")));
@@ -252,7 +392,10 @@ fn bad_messages_are_errors() {
 #[test]
 fn encode_rejects_what_does_not_fit() {
     let long = "x".repeat(70_000);
-    let m = Message::TrackerInfo(TrackerInfo { addr: addr("1.2.3.4:5"), name: long });
+    let m = Message::TrackerInfo(TrackerInfo {
+        addr: addr("1.2.3.4:5"),
+        name: long,
+    });
     assert_eq!(m.encode(), Err(EncodeError::TooLong("tracker_name")));
 }
 
@@ -261,7 +404,10 @@ fn decoder_splits_and_batches() {
     let msgs = vec![
         Message::GetChunk([3; 20]),
         Message::FileInfo(a4_file_info()),
-        Message::Chunk { hash: [9; 20], content: (0..1001u32).map(|i| i as u8).collect() },
+        Message::Chunk {
+            hash: [9; 20],
+            content: (0..1001u32).map(|i| i as u8).collect(),
+        },
         Message::Error(ErrorCode::ChunkNotFound),
         Message::DiscoverTracker,
     ];
@@ -334,7 +480,12 @@ fn decoder_never_buffers_more_than_its_maximum() {
     assert!(e.is_fatal());
     assert_eq!(d.buffered(), 0);
     // A message just under the maximum is buffered as it arrives, no more.
-    let m = Message::Chunk { hash: [1; 20], content: vec![2; 1024 - 32] }.encode().unwrap();
+    let m = Message::Chunk {
+        hash: [1; 20],
+        content: vec![2; 1024 - 32],
+    }
+    .encode()
+    .unwrap();
     let mut d = Decoder::new(1024);
     let mut s = &m[..500];
     assert_eq!(d.decode_from(&mut s).unwrap(), None);

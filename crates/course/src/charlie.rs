@@ -6,7 +6,9 @@ use std::time::Duration;
 use serde::Serialize;
 
 use crate::chunks::{merge_into, same_contents, ChunkError};
-use crate::discovery::{run_chain, BroadcastSource, ConfigSource, PeerSource, StepReport, Swarm, TrackerSource};
+use crate::discovery::{
+    run_chain, BroadcastSource, ConfigSource, PeerSource, StepReport, Swarm, TrackerSource,
+};
 use crate::engine::{download, DownloadError, DownloadReport, EngineOptions};
 use crate::layout::{check_name, Layout};
 use crate::tracker::DISCOVERY_PORT;
@@ -74,8 +76,14 @@ pub enum CharlieError {
 /// The discovery chain of a step.
 pub fn sources_for_step(opts: &CharlieOptions) -> Result<Vec<Box<dyn PeerSource>>, CharlieError> {
     Ok(match opts.step {
-        1 => vec![Box::new(ConfigSource { layout: opts.layout.clone() })],
-        2 => vec![Box::new(TrackerSource { addr: None, layout: opts.layout.clone(), timeout: opts.tracker_timeout })],
+        1 => vec![Box::new(ConfigSource {
+            layout: opts.layout.clone(),
+        })],
+        2 => vec![Box::new(TrackerSource {
+            addr: None,
+            layout: opts.layout.clone(),
+            timeout: opts.tracker_timeout,
+        })],
         3 => vec![Box::new(BroadcastSource {
             destinations: if opts.broadcast.is_empty() {
                 crate::discovery::default_broadcast_destinations()
@@ -98,28 +106,45 @@ pub async fn run(opts: &CharlieOptions) -> Result<CharlieReport, CharlieError> {
 }
 
 /// [`run`] with any discovery chain.
-pub async fn run_with_sources(opts: &CharlieOptions, sources: &mut [Box<dyn PeerSource>]) -> Result<CharlieReport, CharlieError> {
+pub async fn run_with_sources(
+    opts: &CharlieOptions,
+    sources: &mut [Box<dyn PeerSource>],
+) -> Result<CharlieReport, CharlieError> {
     let mut swarm = Swarm::default();
     let discovery = run_chain(sources, &mut swarm).await;
     let Some(manifest) = swarm.manifest.clone() else {
-        let why = discovery.iter().map(|s| format!("{}: {}", s.source, s.detail)).collect::<Vec<_>>().join("; ");
+        let why = discovery
+            .iter()
+            .map(|s| format!("{}: {}", s.source, s.detail))
+            .collect::<Vec<_>>()
+            .join("; ");
         return Err(CharlieError::NoManifest(why));
     };
     // The name comes from the network (FILE_INFO): check it before any path is built.
     check_name(&manifest.filename).map_err(ChunkError::from)?;
     let report = download(&manifest, &swarm.holders, &opts.engine).await?;
     let dir = &opts.engine.dir;
-    let (d, name, chunks) = (dir.clone(), manifest.filename.clone(), manifest.chunks.clone());
+    let (d, name, chunks) = (
+        dir.clone(),
+        manifest.filename.clone(),
+        manifest.chunks.clone(),
+    );
     let output = tokio::task::spawn_blocking(move || merge_into(&d, &name, &chunks))
         .await
-        .map_err(|e| ChunkError::Io { path: dir.clone(), source: std::io::Error::other(e) })??;
+        .map_err(|e| ChunkError::Io {
+            path: dir.clone(),
+            source: std::io::Error::other(e),
+        })??;
     let reference = opts.layout.files_dir().join(&manifest.filename);
     let identical = if reference.is_file() {
         let (a, b) = (reference.clone(), output.clone());
         Some(
             tokio::task::spawn_blocking(move || same_contents(&a, &b))
                 .await
-                .map_err(|e| ChunkError::Io { path: reference, source: std::io::Error::other(e) })??,
+                .map_err(|e| ChunkError::Io {
+                    path: reference,
+                    source: std::io::Error::other(e),
+                })??,
         )
     } else {
         None

@@ -120,7 +120,8 @@ pub fn create(layout: &Layout, filename: &str, chunk_size: usize) -> Result<File
             write_atomic(&p, chunk).map_err(io_err(&p))?;
         }
         ini.chunks.push(hash);
-        ini.chunk_peers.push(owners.iter().map(|s| s.to_string()).collect());
+        ini.chunk_peers
+            .push(owners.iter().map(|s| s.to_string()).collect());
     }
     let cfg = layout.file_ini();
     if let Some(parent) = cfg.parent() {
@@ -135,7 +136,10 @@ pub fn create(layout: &Layout, filename: &str, chunk_size: usize) -> Result<File
 /// anything when a chunk is absent.
 pub fn merge_into(dir: &Path, filename: &str, chunks: &[ChunkHash]) -> Result<PathBuf, ChunkError> {
     check_name(filename)?;
-    let paths: Vec<PathBuf> = chunks.iter().map(|h| dir.join(chunk_file_name(h))).collect();
+    let paths: Vec<PathBuf> = chunks
+        .iter()
+        .map(|h| dir.join(chunk_file_name(h)))
+        .collect();
     let missing = paths.iter().filter(|p| !p.is_file()).count();
     if missing > 0 {
         return Err(ChunkError::MissingChunks {
@@ -146,7 +150,8 @@ pub fn merge_into(dir: &Path, filename: &str, chunks: &[ChunkHash]) -> Result<Pa
     let out = dir.join(filename);
     let tmp = temp_path(&out);
     let result = (|| {
-        let mut w = io::BufWriter::with_capacity(1 << 20, fs::File::create(&tmp).map_err(io_err(&tmp))?);
+        let mut w =
+            io::BufWriter::with_capacity(1 << 20, fs::File::create(&tmp).map_err(io_err(&tmp))?);
         for p in &paths {
             let mut r = fs::File::open(p).map_err(io_err(p))?;
             io::copy(&mut r, &mut w).map_err(io_err(p))?;
@@ -215,9 +220,14 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
         "kb" => 1_000,
         "mb" => 1_000_000,
         "gb" => 1_000_000_000,
-        u => return Err(format!("unknown unit {u:?} in {s:?} (use B, KiB, MiB, GiB, KB, MB, GB)")),
+        u => {
+            return Err(format!(
+                "unknown unit {u:?} in {s:?} (use B, KiB, MiB, GiB, KB, MB, GB)"
+            ))
+        }
     };
-    n.checked_mul(mult).ok_or_else(|| format!("{s:?} is too large"))
+    n.checked_mul(mult)
+        .ok_or_else(|| format!("{s:?} is too large"))
 }
 
 #[cfg(test)]
@@ -273,17 +283,42 @@ mod tests {
             v.sort();
             v
         };
-        assert_eq!(names("alice"), ["4d39faadbf264f3fb59268228994276c36fc3172.bin", "729e3121ba0b87facdd975695c0e907a1f89d244.bin"]);
-        assert_eq!(names("bob"), ["729e3121ba0b87facdd975695c0e907a1f89d244.bin", "eda92612cf24747e95b6d9df90a329a254dcfa36.bin"]);
+        assert_eq!(
+            names("alice"),
+            [
+                "4d39faadbf264f3fb59268228994276c36fc3172.bin",
+                "729e3121ba0b87facdd975695c0e907a1f89d244.bin"
+            ]
+        );
+        assert_eq!(
+            names("bob"),
+            [
+                "729e3121ba0b87facdd975695c0e907a1f89d244.bin",
+                "eda92612cf24747e95b6d9df90a329a254dcfa36.bin"
+            ]
+        );
         assert!(names("charlie").is_empty());
-        assert_eq!(fs::read(l.chunk_dir("bob").join("eda92612cf24747e95b6d9df90a329a254dcfa36.bin")).unwrap(), b"jumps");
+        assert_eq!(
+            fs::read(
+                l.chunk_dir("bob")
+                    .join("eda92612cf24747e95b6d9df90a329a254dcfa36.bin")
+            )
+            .unwrap(),
+            b"jumps"
+        );
     }
 
     #[test]
     fn merge_then_check() {
         let (_d, l) = setup(b"The quick brown fox jumps");
         create(&l, "hello.txt", 10).unwrap();
-        assert!(matches!(merge(&l), Err(ChunkError::MissingChunks { missing: 3, total: 3 })));
+        assert!(matches!(
+            merge(&l),
+            Err(ChunkError::MissingChunks {
+                missing: 3,
+                total: 3
+            })
+        ));
         for who in ["alice", "bob"] {
             for e in fs::read_dir(l.chunk_dir(who)).unwrap() {
                 let e = e.unwrap();
@@ -293,7 +328,11 @@ mod tests {
         let out = merge(&l).unwrap();
         assert_eq!(fs::read(out).unwrap(), b"The quick brown fox jumps");
         assert!(check(&l).unwrap());
-        fs::write(l.chunk_dir("charlie").join("hello.txt"), b"The quick brown fox jumpz").unwrap();
+        fs::write(
+            l.chunk_dir("charlie").join("hello.txt"),
+            b"The quick brown fox jumpz",
+        )
+        .unwrap();
         assert!(!check(&l).unwrap());
     }
 
@@ -304,10 +343,21 @@ mod tests {
         let (_d, l) = setup(b"");
         let ini = create(&l, "hello.txt", 512 * 1024).unwrap();
         assert_eq!(ini.chunks.len(), 0);
-        assert!(fs::read_to_string(l.file_ini()).unwrap().contains("chunks_count = 0\n"));
-        assert!(matches!(create(&l, "hello.txt", 0), Err(ChunkError::ChunkSize(0))));
-        assert!(matches!(create(&l, "hello.txt", MAX_CHUNK_SIZE + 1), Err(ChunkError::ChunkSize(_))));
-        assert!(matches!(create(&l, "nope.txt", 10), Err(ChunkError::NoSuchFile(_))));
+        assert!(fs::read_to_string(l.file_ini())
+            .unwrap()
+            .contains("chunks_count = 0\n"));
+        assert!(matches!(
+            create(&l, "hello.txt", 0),
+            Err(ChunkError::ChunkSize(0))
+        ));
+        assert!(matches!(
+            create(&l, "hello.txt", MAX_CHUNK_SIZE + 1),
+            Err(ChunkError::ChunkSize(_))
+        ));
+        assert!(matches!(
+            create(&l, "nope.txt", 10),
+            Err(ChunkError::NoSuchFile(_))
+        ));
         assert!(create(&l, "../hello.txt", 10).is_err());
     }
 

@@ -93,10 +93,12 @@ impl PeersIni {
     fn from_ini(ini: Ini) -> Result<PeersIni, ConfigError> {
         let mut entries = Vec::new();
         for (name, _) in &ini.sections {
-            let ip: Ipv4Addr = ini
-                .get(name, "ip_address")?
-                .parse()
-                .map_err(|_| invalid(&ini.path, format!("[{name}] ip_address is not an IPv4 address")))?;
+            let ip: Ipv4Addr = ini.get(name, "ip_address")?.parse().map_err(|_| {
+                invalid(
+                    &ini.path,
+                    format!("[{name}] ip_address is not an IPv4 address"),
+                )
+            })?;
             let port: u16 = ini
                 .get(name, "port_number")?
                 .parse()
@@ -108,7 +110,10 @@ impl PeersIni {
 
     /// The address of section `name`.
     pub fn get(&self, name: &str) -> Option<SocketAddrV4> {
-        self.entries.iter().find(|(n, _)| n == name).map(|(_, a)| *a)
+        self.entries
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, a)| *a)
     }
 
     /// The file's text, in the starter file's format.
@@ -118,7 +123,12 @@ impl PeersIni {
             if i > 0 {
                 s.push('\n');
             }
-            let _ = write!(s, "[{name}]\nip_address = {}\nport_number = {}\n", a.ip(), a.port());
+            let _ = write!(
+                s,
+                "[{name}]\nip_address = {}\nport_number = {}\n",
+                a.ip(),
+                a.port()
+            );
         }
         s
     }
@@ -149,7 +159,10 @@ impl FileIni {
             .parse()
             .map_err(|_| invalid(&ini.path, "chunks_count is not a number"))?;
         if count > u16::MAX as usize {
-            return Err(invalid(&ini.path, "chunks_count is more than the protocol's 65535"));
+            return Err(invalid(
+                &ini.path,
+                "chunks_count is more than the protocol's 65535",
+            ));
         }
         let mut chunks = Vec::with_capacity(count);
         let mut chunk_peers = Vec::with_capacity(count);
@@ -157,8 +170,9 @@ impl FileIni {
             let key = i.to_string();
             let hx = ini.get("chunks", &key)?;
             let mut h = [0u8; 20];
-            hex::decode_to_slice(hx, &mut h)
-                .map_err(|_| invalid(&ini.path, format!("chunk {i}: {hx:?} is not 40 hex digits")))?;
+            hex::decode_to_slice(hx, &mut h).map_err(|_| {
+                invalid(&ini.path, format!("chunk {i}: {hx:?} is not 40 hex digits"))
+            })?;
             chunks.push(h);
             let peers = match ini.section("chunks_peers") {
                 Some(_) => ini
@@ -222,12 +236,16 @@ mod tests {
         let text = "[description]\nFileName: x.bin\nCHUNKS_COUNT = 2\n[chunks]\n0=4d39faadbf264f3fb59268228994276c36fc3172\n1 : 729e3121ba0b87facdd975695c0e907a1f89d244\n[chunks_peers]\n0 = alice,bob\n1 =   bob ,  alice\n";
         let f = FileIni::parse(text).unwrap();
         assert_eq!(f.filename, "x.bin");
-        assert_eq!(f.chunk_peers, vec![vec!["alice", "bob"], vec!["bob", "alice"]]);
+        assert_eq!(
+            f.chunk_peers,
+            vec![vec!["alice", "bob"], vec!["bob", "alice"]]
+        );
     }
 
     #[test]
     fn file_ini_errors_are_clear() {
-        let e = FileIni::parse("[description]\nfilename = a\nchunks_count = 1\n[chunks]\n0 = zz\n").unwrap_err();
+        let e = FileIni::parse("[description]\nfilename = a\nchunks_count = 1\n[chunks]\n0 = zz\n")
+            .unwrap_err();
         assert!(e.to_string().contains("not 40 hex digits"), "{e}");
         let e = FileIni::parse("[description]\nfilename = a\n").unwrap_err();
         assert!(e.to_string().contains("chunks_count"), "{e}");

@@ -35,7 +35,12 @@ impl Drop for Running {
 }
 
 /// Starts a peer serving `chunks/<name>/` on an already bound listener.
-pub fn start_peer(layout: &Layout, name: &str, listener: TcpListener, limits: ServerLimits) -> std::io::Result<Running> {
+pub fn start_peer(
+    layout: &Layout,
+    name: &str,
+    listener: TcpListener,
+    limits: ServerLimits,
+) -> std::io::Result<Running> {
     let addr = listener.local_addr()?;
     let stats = Arc::new(ServerStats::default());
     let responder = Arc::new(PeerResponder::new(layout.chunk_dir(name)));
@@ -44,7 +49,11 @@ pub fn start_peer(layout: &Layout, name: &str, listener: TcpListener, limits: Se
 }
 
 /// Starts the tracker's TCP side on an already bound listener.
-pub fn start_tracker(layout: &Layout, listener: TcpListener, limits: ServerLimits) -> std::io::Result<Running> {
+pub fn start_tracker(
+    layout: &Layout,
+    listener: TcpListener,
+    limits: ServerLimits,
+) -> std::io::Result<Running> {
     let addr = listener.local_addr()?;
     let stats = Arc::new(ServerStats::default());
     let responder = Arc::new(TrackerResponder::new(layout.clone()));
@@ -162,12 +171,17 @@ fn write_random_file(path: &std::path::Path, size: u64, seed: u64) -> std::io::R
 }
 
 /// Runs the demo; `on_step` sees each step as it ends.
-pub async fn run(opts: DemoOptions, mut on_step: impl FnMut(&DemoStep)) -> anyhow_like::Result<DemoReport> {
+pub async fn run(
+    opts: DemoOptions,
+    mut on_step: impl FnMut(&DemoStep),
+) -> anyhow_like::Result<DemoReport> {
     let tmp;
     let root = match &opts.root {
         Some(r) => r.clone(),
         None => {
-            tmp = tempfile::Builder::new().prefix("swarmlab-demo-").tempdir()?;
+            tmp = tempfile::Builder::new()
+                .prefix("swarmlab-demo-")
+                .tempdir()?;
             tmp.path().to_path_buf()
         }
     };
@@ -185,7 +199,11 @@ pub async fn run(opts: DemoOptions, mut on_step: impl FnMut(&DemoStep)) -> anyho
     let sha1_limit_mb_s = tokio::task::spawn_blocking(|| sha1_speed_mb_s(256 << 20)).await?;
 
     let localhost = |_| TcpListener::bind((Ipv4Addr::LOCALHOST, 0));
-    let (alice_l, bob_l, tracker_l) = (localhost(0).await?, localhost(1).await?, localhost(2).await?);
+    let (alice_l, bob_l, tracker_l) = (
+        localhost(0).await?,
+        localhost(1).await?,
+        localhost(2).await?,
+    );
     let v4 = |a: SocketAddr| match a {
         SocketAddr::V4(a) => a,
         SocketAddr::V6(_) => SocketAddrV4::new(Ipv4Addr::LOCALHOST, a.port()),
@@ -208,9 +226,17 @@ pub async fn run(opts: DemoOptions, mut on_step: impl FnMut(&DemoStep)) -> anyho
     let name = format!("swarmlab-demo-{}", std::process::id());
     let _discovery = start_discovery(
         tracker::discovery_addr(opts.discovery_port),
-        TrackerInfo { addr: tracker_addr, name: name.clone() },
+        TrackerInfo {
+            addr: tracker_addr,
+            name: name.clone(),
+        },
     )
-    .map_err(|e| format!("cannot bind UDP port {} for discovery: {e}", opts.discovery_port))?;
+    .map_err(|e| {
+        format!(
+            "cannot bind UDP port {} for discovery: {e}",
+            opts.discovery_port
+        )
+    })?;
 
     let mut steps = Vec::new();
     for (step, how) in [(1u8, "config files"), (2, "tracker"), (3, "broadcast")] {
@@ -243,13 +269,26 @@ pub async fn run(opts: DemoOptions, mut on_step: impl FnMut(&DemoStep)) -> anyho
                 throughput_mb_s: rep.download.throughput_mb_s,
                 error: Some("the merged file differs from the original".into()),
             },
-            Err(e) => DemoStep { step, how, ok: false, bytes: 0, chunks: 0, elapsed_s: 0.0, throughput_mb_s: 0.0, error: Some(e.to_string()) },
+            Err(e) => DemoStep {
+                step,
+                how,
+                ok: false,
+                bytes: 0,
+                chunks: 0,
+                elapsed_s: 0.0,
+                throughput_mb_s: 0.0,
+                error: Some(e.to_string()),
+            },
         };
         on_step(&s);
         steps.push(s);
     }
     Ok(DemoReport {
-        root: if opts.root.is_some() { root.display().to_string() } else { "(temporary, removed)".into() },
+        root: if opts.root.is_some() {
+            root.display().to_string()
+        } else {
+            "(temporary, removed)".into()
+        },
         size: opts.size,
         chunk_size: opts.chunk_size,
         sha1_limit_mb_s,

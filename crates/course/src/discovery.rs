@@ -15,7 +15,10 @@ use std::pin::Pin;
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
-use swarmlab_course_wire::{ChunkHash, ErrorCode, FileInfo, Header, Message, MsgType, TrackerInfo, DEFAULT_MAX_MESSAGE, HEADER_LEN};
+use swarmlab_course_wire::{
+    ChunkHash, ErrorCode, FileInfo, Header, Message, MsgType, TrackerInfo, DEFAULT_MAX_MESSAGE,
+    HEADER_LEN,
+};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpStream, UdpSocket};
 use tokio::time::timeout;
@@ -96,7 +99,11 @@ pub enum DiscoveryError {
     #[error("{0} sent an invalid reply: {1}")]
     BadReply(String, String),
     #[error("no tracker answered on UDP port {port} within {wait:?} (sent to {dests})")]
-    NoTracker { port: u16, wait: Duration, dests: String },
+    NoTracker {
+        port: u16,
+        wait: Duration,
+        dests: String,
+    },
     #[error("{0}")]
     Other(String),
 }
@@ -109,7 +116,8 @@ pub trait PeerSource: Send {
     /// A short name for reports (`config`, `tracker`, `broadcast`, …).
     fn name(&self) -> String;
     /// Looks for peers, given what earlier sources found.
-    fn discover<'a>(&'a mut self, swarm: &'a Swarm) -> BoxFuture<'a, Result<Found, DiscoveryError>>;
+    fn discover<'a>(&'a mut self, swarm: &'a Swarm)
+        -> BoxFuture<'a, Result<Found, DiscoveryError>>;
 }
 
 /// One source's outcome in the chain.
@@ -136,9 +144,21 @@ pub async fn run_chain(sources: &mut [Box<dyn PeerSource>], swarm: &mut Swarm) -
             Ok(found) => {
                 let detail = found.detail.clone();
                 let peers_added = swarm.add(found);
-                StepReport { source: source.name(), ok: true, detail, peers_added, elapsed_ms }
+                StepReport {
+                    source: source.name(),
+                    ok: true,
+                    detail,
+                    peers_added,
+                    elapsed_ms,
+                }
             }
-            Err(e) => StepReport { source: source.name(), ok: false, detail: e.to_string(), peers_added: 0, elapsed_ms },
+            Err(e) => StepReport {
+                source: source.name(),
+                ok: false,
+                detail: e.to_string(),
+                peers_added: 0,
+                elapsed_ms,
+            },
         };
         tracing::info!(source = %report.source, ok = report.ok, "{}", report.detail);
         reports.push(report);
@@ -172,12 +192,19 @@ impl PeerSource for ConfigSource {
         "config".into()
     }
 
-    fn discover<'a>(&'a mut self, _swarm: &'a Swarm) -> BoxFuture<'a, Result<Found, DiscoveryError>> {
+    fn discover<'a>(
+        &'a mut self,
+        _swarm: &'a Swarm,
+    ) -> BoxFuture<'a, Result<Found, DiscoveryError>> {
         Box::pin(async move {
             let peers = PeersIni::load(&self.layout.peers_ini())?;
             let file = FileIni::load(&self.layout.file_ini())?;
             let fi = crate::tracker::file_info(&peers, &file);
-            let detail = format!("{} chunks of {} from config/file.ini", fi.chunks.len(), fi.filename);
+            let detail = format!(
+                "{} chunks of {} from config/file.ini",
+                fi.chunks.len(),
+                fi.filename
+            );
             Ok(found_from_file_info(fi, detail))
         })
     }
@@ -189,28 +216,42 @@ impl PeerSource for ConfigSource {
 pub async fn get_file_info(addr: SocketAddr, wait: Duration) -> Result<FileInfo, DiscoveryError> {
     let who = format!("tracker {addr}");
     let exchange = async {
-        let mut s = TcpStream::connect(addr).await.map_err(|e| DiscoveryError::Io(who.clone(), e))?;
+        let mut s = TcpStream::connect(addr)
+            .await
+            .map_err(|e| DiscoveryError::Io(who.clone(), e))?;
         let _ = s.set_nodelay(true);
         s.write_all(&Message::GetFileInfo.encode().unwrap_or_default())
             .await
             .map_err(|e| DiscoveryError::Io(who.clone(), e))?;
         let mut head = [0u8; HEADER_LEN];
-        s.read_exact(&mut head).await.map_err(|e| DiscoveryError::Io(who.clone(), e))?;
+        s.read_exact(&mut head)
+            .await
+            .map_err(|e| DiscoveryError::Io(who.clone(), e))?;
         let header = Header::parse(&head);
         if header.words < 2 || header.total_len() > DEFAULT_MAX_MESSAGE as u64 {
-            return Err(DiscoveryError::BadReply(who.clone(), format!("msg_length {} words", header.words)));
+            return Err(DiscoveryError::BadReply(
+                who.clone(),
+                format!("msg_length {} words", header.words),
+            ));
         }
         let mut msg = head.to_vec();
         msg.resize(header.total_len() as usize, 0);
-        s.read_exact(&mut msg[HEADER_LEN..]).await.map_err(|e| DiscoveryError::Io(who.clone(), e))?;
+        s.read_exact(&mut msg[HEADER_LEN..])
+            .await
+            .map_err(|e| DiscoveryError::Io(who.clone(), e))?;
         match Message::decode_reply_as(MsgType::FileInfo, &msg, DEFAULT_MAX_MESSAGE) {
             Ok(Message::FileInfo(fi)) => Ok(fi),
             Ok(Message::Error(code)) => Err(DiscoveryError::ErrorReply(who.clone(), code)),
-            Ok(other) => Err(DiscoveryError::BadReply(who.clone(), format!("{:?}", other.msg_type()))),
+            Ok(other) => Err(DiscoveryError::BadReply(
+                who.clone(),
+                format!("{:?}", other.msg_type()),
+            )),
             Err(e) => Err(DiscoveryError::BadReply(who.clone(), e.to_string())),
         }
     };
-    timeout(wait, exchange).await.map_err(|_| DiscoveryError::Timeout(format!("tracker {addr}"), wait))?
+    timeout(wait, exchange)
+        .await
+        .map_err(|_| DiscoveryError::Timeout(format!("tracker {addr}"), wait))?
 }
 
 /// Step 2: the tracker at a known address (peers.ini's `[tracker]`).
@@ -226,16 +267,25 @@ impl PeerSource for TrackerSource {
         "tracker".into()
     }
 
-    fn discover<'a>(&'a mut self, _swarm: &'a Swarm) -> BoxFuture<'a, Result<Found, DiscoveryError>> {
+    fn discover<'a>(
+        &'a mut self,
+        _swarm: &'a Swarm,
+    ) -> BoxFuture<'a, Result<Found, DiscoveryError>> {
         Box::pin(async move {
             let addr = match self.addr {
                 Some(a) => a,
                 None => PeersIni::load(&self.layout.peers_ini())?
                     .get("tracker")
-                    .ok_or_else(|| DiscoveryError::Other("config/peers.ini has no [tracker] section".into()))?,
+                    .ok_or_else(|| {
+                        DiscoveryError::Other("config/peers.ini has no [tracker] section".into())
+                    })?,
             };
             let fi = get_file_info(SocketAddr::V4(addr), self.timeout).await?;
-            let detail = format!("{} chunks of {} from tracker {addr}", fi.chunks.len(), fi.filename);
+            let detail = format!(
+                "{} chunks of {} from tracker {addr}",
+                fi.chunks.len(),
+                fi.filename
+            );
             Ok(found_from_file_info(fi, detail))
         })
     }
@@ -258,9 +308,9 @@ pub fn default_broadcast_destinations() -> Vec<Ipv4Addr> {
     if let Ok(ifaces) = if_addrs::get_if_addrs() {
         for iface in ifaces {
             if let if_addrs::IfAddr::V4(v4) = iface.addr {
-                let b = v4.broadcast.unwrap_or_else(|| {
-                    Ipv4Addr::from(u32::from(v4.ip) | !u32::from(v4.netmask))
-                });
+                let b = v4
+                    .broadcast
+                    .unwrap_or_else(|| Ipv4Addr::from(u32::from(v4.ip) | !u32::from(v4.netmask)));
                 if !out.contains(&b) {
                     out.push(b);
                 }
@@ -274,11 +324,16 @@ pub fn default_broadcast_destinations() -> Vec<Ipv4Addr> {
 /// TRACKER_INFO replies for `wait`, in order of arrival, without duplicates. A reply
 /// split in two datagrams (8-byte header, then the body from the same source, rule 4.5)
 /// is put back together.
-pub async fn discover_trackers(dests: &[Ipv4Addr], port: u16, wait: Duration) -> Result<Vec<Answer>, DiscoveryError> {
+pub async fn discover_trackers(
+    dests: &[Ipv4Addr],
+    port: u16,
+    wait: Duration,
+) -> Result<Vec<Answer>, DiscoveryError> {
     let sock = UdpSocket::bind((Ipv4Addr::UNSPECIFIED, 0))
         .await
         .map_err(|e| DiscoveryError::Io("discovery socket".into(), e))?;
-    sock.set_broadcast(true).map_err(|e| DiscoveryError::Io("SO_BROADCAST".into(), e))?;
+    sock.set_broadcast(true)
+        .map_err(|e| DiscoveryError::Io("SO_BROADCAST".into(), e))?;
     let probe = Message::DiscoverTracker.encode().unwrap_or_default();
     let mut sent = 0;
     for d in dests {
@@ -287,9 +342,15 @@ pub async fn discover_trackers(dests: &[Ipv4Addr], port: u16, wait: Duration) ->
             Err(e) => tracing::warn!("DISCOVER_TRACKER to {d}:{port}: {e}"),
         }
     }
-    let dest_list = dests.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(", ");
+    let dest_list = dests
+        .iter()
+        .map(|d| d.to_string())
+        .collect::<Vec<_>>()
+        .join(", ");
     if sent == 0 {
-        return Err(DiscoveryError::Other(format!("could not send DISCOVER_TRACKER to any of {dest_list}")));
+        return Err(DiscoveryError::Other(format!(
+            "could not send DISCOVER_TRACKER to any of {dest_list}"
+        )));
     }
     let deadline = tokio::time::Instant::now() + wait;
     let mut answers: Vec<Answer> = Vec::new();
@@ -321,7 +382,11 @@ pub async fn discover_trackers(dests: &[Ipv4Addr], port: u16, wait: Duration) ->
             Ok(Message::TrackerInfo(info)) => {
                 let a = Answer { info, from };
                 if !answers.iter().any(|x| x.info == a.info) {
-                    tracing::debug!("tracker {:?} at {} answered from {from}", a.info.name, a.info.addr);
+                    tracing::debug!(
+                        "tracker {:?} at {} answered from {from}",
+                        a.info.name,
+                        a.info.addr
+                    );
                     answers.push(a);
                 }
             }
@@ -331,7 +396,11 @@ pub async fn discover_trackers(dests: &[Ipv4Addr], port: u16, wait: Duration) ->
         }
     }
     if answers.is_empty() {
-        return Err(DiscoveryError::NoTracker { port, wait, dests: dest_list });
+        return Err(DiscoveryError::NoTracker {
+            port,
+            wait,
+            dests: dest_list,
+        });
     }
     Ok(answers)
 }
@@ -360,7 +429,10 @@ impl PeerSource for BroadcastSource {
         "broadcast".into()
     }
 
-    fn discover<'a>(&'a mut self, _swarm: &'a Swarm) -> BoxFuture<'a, Result<Found, DiscoveryError>> {
+    fn discover<'a>(
+        &'a mut self,
+        _swarm: &'a Swarm,
+    ) -> BoxFuture<'a, Result<Found, DiscoveryError>> {
         Box::pin(async move {
             let answers = discover_trackers(&self.destinations, self.port, self.wait).await?;
             let n = answers.len();
@@ -394,7 +466,10 @@ mod tests {
 
     fn answer(name: &str, port: u16) -> Answer {
         Answer {
-            info: TrackerInfo { addr: SocketAddrV4::new(Ipv4Addr::LOCALHOST, port), name: name.into() },
+            info: TrackerInfo {
+                addr: SocketAddrV4::new(Ipv4Addr::LOCALHOST, port),
+                name: name.into(),
+            },
             from: "127.0.0.1:9000".parse().unwrap(),
         }
     }
@@ -402,7 +477,12 @@ mod tests {
     #[test]
     fn preferred_trackers_first_in_arrival_order() {
         let order = tracker_order(
-            vec![answer("other", 1), answer("tracker", 2), answer("x", 3), answer("tracker", 4)],
+            vec![
+                answer("other", 1),
+                answer("tracker", 2),
+                answer("x", 3),
+                answer("tracker", 4),
+            ],
             "tracker",
         );
         let ports: Vec<u16> = order.iter().map(|a| a.info.addr.port()).collect();
@@ -414,12 +494,31 @@ mod tests {
         let p1: SocketAddr = "127.0.0.1:1".parse().unwrap();
         let p2: SocketAddr = "127.0.0.1:2".parse().unwrap();
         let mut s = Swarm::default();
-        assert_eq!(s.add(Found { peers: vec![([1; 20], p1)], ..Default::default() }), 0);
-        let m = Manifest { filename: "f".into(), chunks: vec![[1; 20], [2; 20], [1; 20]] };
-        let added = s.add(Found { manifest: Some(m), peers: vec![([1; 20], p1)], detail: String::new() });
+        assert_eq!(
+            s.add(Found {
+                peers: vec![([1; 20], p1)],
+                ..Default::default()
+            }),
+            0
+        );
+        let m = Manifest {
+            filename: "f".into(),
+            chunks: vec![[1; 20], [2; 20], [1; 20]],
+        };
+        let added = s.add(Found {
+            manifest: Some(m),
+            peers: vec![([1; 20], p1)],
+            detail: String::new(),
+        });
         assert_eq!(added, 2); // the hash stands at indices 0 and 2
         assert!(!s.is_complete());
-        assert_eq!(s.add(Found { peers: vec![([2; 20], p2), ([9; 20], p2), ([1; 20], p1)], ..Default::default() }), 1);
+        assert_eq!(
+            s.add(Found {
+                peers: vec![([2; 20], p2), ([9; 20], p2), ([1; 20], p1)],
+                ..Default::default()
+            }),
+            1
+        );
         assert!(s.is_complete());
         assert_eq!(s.holders[1], vec![p2]);
     }

@@ -18,7 +18,10 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 use sha1::{Digest, Sha1};
-use swarmlab_course_wire::{padding, ChunkHash, ErrorCode, Header, Message, MsgType, CHUNK_PREFIX_LEN, DEFAULT_MAX_MESSAGE, HASH_LEN, HEADER_LEN};
+use swarmlab_course_wire::{
+    padding, ChunkHash, ErrorCode, Header, Message, MsgType, CHUNK_PREFIX_LEN, DEFAULT_MAX_MESSAGE,
+    HASH_LEN, HEADER_LEN,
+};
 use tokio::io::{AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 use tokio::sync::Notify;
@@ -125,7 +128,10 @@ impl State {
         let mut best: Option<(usize, usize)> = None;
         let mut could_wait = false;
         for i in 0..self.status.len() {
-            if self.status[i] == Status::Done || !self.holders[i].contains(peer) || !self.usable(i, peer) {
+            if self.status[i] == Status::Done
+                || !self.holders[i].contains(peer)
+                || !self.usable(i, peer)
+            {
                 continue;
             }
             if self.status[i] == Status::InFlight {
@@ -150,7 +156,13 @@ impl State {
     fn fail(&mut self, i: usize, peer: SocketAddr, kind: &'static str) {
         self.status[i] = Status::Missing;
         self.failed[i].push((peer, kind));
-        *self.peers.entry(peer).or_default().failures.entry(kind.to_string()).or_default() += 1;
+        *self
+            .peers
+            .entry(peer)
+            .or_default()
+            .failures
+            .entry(kind.to_string())
+            .or_default() += 1;
     }
 }
 
@@ -165,7 +177,11 @@ enum FetchError {
 
 /// Downloads every chunk of `manifest` from `holders` (peers per chunk index) into
 /// `opts.dir`, and returns when all are verified on disk.
-pub async fn download(manifest: &Manifest, holders: &[Vec<SocketAddr>], opts: &EngineOptions) -> Result<DownloadReport, DownloadError> {
+pub async fn download(
+    manifest: &Manifest,
+    holders: &[Vec<SocketAddr>],
+    opts: &EngineOptions,
+) -> Result<DownloadReport, DownloadError> {
     let t0 = Instant::now();
     std::fs::create_dir_all(&opts.dir).map_err(|e| DownloadError::Io(opts.dir.clone(), e))?;
     // Unique hashes, with the peers of every index that names them.
@@ -217,10 +233,21 @@ pub async fn download(manifest: &Manifest, holders: &[Vec<SocketAddr>], opts: &E
         }
     }
     for p in &peers {
-        state.peers.insert(*p, PeerReport { addr: p.to_string(), ..Default::default() });
+        state.peers.insert(
+            *p,
+            PeerReport {
+                addr: p.to_string(),
+                ..Default::default()
+            },
+        );
     }
     let bar = progress_bar(opts.progress, n as u64, resumed as u64);
-    let shared = Arc::new(Shared { state: Mutex::new(state), notify: Notify::new(), unique, bar: bar.clone() });
+    let shared = Arc::new(Shared {
+        state: Mutex::new(state),
+        notify: Notify::new(),
+        unique,
+        bar: bar.clone(),
+    });
     let workers: Vec<_> = peers
         .iter()
         .map(|p| tokio::spawn(worker(*p, shared.clone(), opts.clone())))
@@ -231,12 +258,18 @@ pub async fn download(manifest: &Manifest, holders: &[Vec<SocketAddr>], opts: &E
     if let Some(b) = &bar {
         b.finish_and_clear();
     }
-    let state = std::mem::replace(&mut *shared.state.lock().unwrap_or_else(|e| e.into_inner()), empty_state());
+    let state = std::mem::replace(
+        &mut *shared.state.lock().unwrap_or_else(|e| e.into_inner()),
+        empty_state(),
+    );
     if state.remaining > 0 {
         let missing = (0..n)
             .filter(|&i| state.status[i] != Status::Done)
             .map(|i| {
-                let tried = state.failed[i].iter().map(|(p, why)| format!("{p} {why}")).collect::<Vec<_>>();
+                let tried = state.failed[i]
+                    .iter()
+                    .map(|(p, why)| format!("{p} {why}"))
+                    .collect::<Vec<_>>();
                 let hx = hex::encode(shared.unique[i]);
                 if state.holders[i].is_empty() {
                     format!("{hx}: no peer known")
@@ -250,18 +283,34 @@ pub async fn download(manifest: &Manifest, holders: &[Vec<SocketAddr>], opts: &E
         return Err(DownloadError::Incomplete(missing));
     }
     let elapsed = t0.elapsed().as_secs_f64();
-    let mut peer_reports: Vec<PeerReport> = peers.iter().filter_map(|p| state.peers.get(p).cloned()).collect();
+    let mut peer_reports: Vec<PeerReport> = peers
+        .iter()
+        .filter_map(|p| state.peers.get(p).cloned())
+        .collect();
     peer_reports.sort_by(|a, b| a.addr.cmp(&b.addr));
     let fetched_bytes: u64 = peer_reports.iter().map(|p| p.bytes).sum();
-    let size_of: HashMap<ChunkHash, u64> = shared.unique.iter().copied().zip(state.sizes.iter().copied()).collect();
+    let size_of: HashMap<ChunkHash, u64> = shared
+        .unique
+        .iter()
+        .copied()
+        .zip(state.sizes.iter().copied())
+        .collect();
     Ok(DownloadReport {
         chunks: manifest.chunks.len(),
         resumed_chunks: resumed,
         fetched_chunks: peer_reports.iter().map(|p| p.chunks as usize).sum(),
-        bytes: manifest.chunks.iter().map(|h| size_of.get(h).copied().unwrap_or(0)).sum(),
+        bytes: manifest
+            .chunks
+            .iter()
+            .map(|h| size_of.get(h).copied().unwrap_or(0))
+            .sum(),
         fetched_bytes,
         elapsed_s: elapsed,
-        throughput_mb_s: if elapsed > 0.0 { fetched_bytes as f64 / elapsed / 1e6 } else { 0.0 },
+        throughput_mb_s: if elapsed > 0.0 {
+            fetched_bytes as f64 / elapsed / 1e6
+        } else {
+            0.0
+        },
         peers: peer_reports,
     })
 }
@@ -296,8 +345,10 @@ fn progress_bar(show: bool, total: u64, done: u64) -> Option<indicatif::Progress
         return None;
     }
     let bar = indicatif::ProgressBar::new(total);
-    let style = indicatif::ProgressStyle::with_template("{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} chunks {msg}")
-        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+    let style = indicatif::ProgressStyle::with_template(
+        "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} chunks {msg}",
+    )
+    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
     bar.set_style(style);
     bar.set_position(done);
     Some(bar)
@@ -341,7 +392,9 @@ async fn connect(peer: SocketAddr, wait: Duration) -> Result<Conn, String> {
         .map_err(|_| format!("connect timed out after {wait:?}"))?
         .map_err(|e| e.to_string())?;
     let _ = s.set_nodelay(true);
-    Ok(Conn { stream: BufReader::with_capacity(64 * 1024, s) })
+    Ok(Conn {
+        stream: BufReader::with_capacity(64 * 1024, s),
+    })
 }
 
 async fn worker(peer: SocketAddr, shared: Arc<Shared>, opts: EngineOptions) {
@@ -372,7 +425,12 @@ async fn worker(peer: SocketAddr, shared: Arc<Shared>, opts: EngineOptions) {
                     {
                         let mut st = shared.lock();
                         st.status[i] = Status::Missing;
-                        *st.peers.entry(peer).or_default().failures.entry("connection".into()).or_default() += 1;
+                        *st.peers
+                            .entry(peer)
+                            .or_default()
+                            .failures
+                            .entry("connection".into())
+                            .or_default() += 1;
                         if give_up {
                             st.dead.push(peer);
                         }
@@ -389,16 +447,20 @@ async fn worker(peer: SocketAddr, shared: Arc<Shared>, opts: EngineOptions) {
         let Some(c) = conn.as_mut() else { continue };
         let result = match timeout(opts.request_timeout, fetch(c, &hash, &mut buf)).await {
             Ok(r) => r,
-            Err(_) => Err(FetchError::Connection("timeout", format!("no whole reply within {:?}", opts.request_timeout))),
+            Err(_) => Err(FetchError::Connection(
+                "timeout",
+                format!("no whole reply within {:?}", opts.request_timeout),
+            )),
         };
         match result {
             Ok(()) => {
                 failures = 0;
                 let path = opts.dir.join(chunk_file_name(&hash));
                 let data = std::mem::take(&mut buf);
-                let (written, data) = tokio::task::spawn_blocking(move || (write_atomic(&path, &data), data))
-                    .await
-                    .unwrap_or_else(|e| (Err(io::Error::other(e)), Vec::new()));
+                let (written, data) =
+                    tokio::task::spawn_blocking(move || (write_atomic(&path, &data), data))
+                        .await
+                        .unwrap_or_else(|e| (Err(io::Error::other(e)), Vec::new()));
                 buf = data;
                 if let Err(e) = written {
                     tracing::error!("cannot write chunk {}: {e}", hex::encode(hash));
@@ -447,7 +509,9 @@ async fn fetch(conn: &mut Conn, hash: &ChunkHash, buf: &mut Vec<u8>) -> Result<(
     let io = |e: io::Error| FetchError::Connection("connection", e.to_string());
     let proto = |m: String| FetchError::Connection("protocol", m);
     let s = &mut conn.stream;
-    let req = Message::GetChunk(*hash).encode().map_err(|e| proto(e.to_string()))?;
+    let req = Message::GetChunk(*hash)
+        .encode()
+        .map_err(|e| proto(e.to_string()))?;
     s.get_mut().write_all(&req).await.map_err(io)?;
     let mut head = [0u8; HEADER_LEN];
     s.read_exact(&mut head).await.map_err(io)?;
@@ -476,16 +540,26 @@ async fn fetch(conn: &mut Conn, hash: &ChunkHash, buf: &mut Vec<u8>) -> Result<(
             }
             let n = u32::from_be_bytes([rest[20], rest[21], rest[22], rest[23]]) as usize;
             if (CHUNK_PREFIX_LEN + n + padding(n)) as u64 != total {
-                return Err(proto(format!("CHUNK length {n} does not match msg_length {}", header.words)));
+                return Err(proto(format!(
+                    "CHUNK length {n} does not match msg_length {}",
+                    header.words
+                )));
             }
             buf.clear();
             buf.reserve_exact(n);
             let mut hasher = Sha1::new();
             while buf.len() < n {
                 let start = buf.len();
-                let got = (&mut *s).take((n - start) as u64).read_buf(buf).await.map_err(io)?;
+                let got = (&mut *s)
+                    .take((n - start) as u64)
+                    .read_buf(buf)
+                    .await
+                    .map_err(io)?;
                 if got == 0 {
-                    return Err(FetchError::Connection("connection", "closed inside a CHUNK".into()));
+                    return Err(FetchError::Connection(
+                        "connection",
+                        "closed inside a CHUNK".into(),
+                    ));
                 }
                 hasher.update(&buf[start..]);
             }
@@ -496,6 +570,9 @@ async fn fetch(conn: &mut Conn, hash: &ChunkHash, buf: &mut Vec<u8>) -> Result<(
             }
             Ok(())
         }
-        _ => Err(proto(format!("unexpected reply type {} ({} words)", header.msg_type, header.words))),
+        _ => Err(proto(format!(
+            "unexpected reply type {} ({} words)",
+            header.msg_type, header.words
+        ))),
     }
 }

@@ -71,7 +71,10 @@ pub fn check_name(name: &str) -> Result<&str, UnsafeName> {
 
 /// The temporary name a file is written under before it is renamed into place.
 pub fn temp_path(path: &Path) -> PathBuf {
-    let mut name = path.file_name().map(|n| n.to_os_string()).unwrap_or_default();
+    let mut name = path
+        .file_name()
+        .map(|n| n.to_os_string())
+        .unwrap_or_default();
     name.push(format!(".tmp{}", std::process::id()));
     path.with_file_name(name)
 }
@@ -98,7 +101,16 @@ mod tests {
 
     #[test]
     fn names_that_leave_the_directory_are_refused() {
-        for bad in ["", ".", "..", "../x", "a/b", "a\\b", "x\0y", &"n".repeat(256)] {
+        for bad in [
+            "",
+            ".",
+            "..",
+            "../x",
+            "a/b",
+            "a\\b",
+            "x\0y",
+            &"n".repeat(256),
+        ] {
             assert!(check_name(bad).is_err(), "{bad:?}");
         }
         for ok in ["alice", "test.txt", "été.bin", "..hidden", "a..b"] {

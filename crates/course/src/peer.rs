@@ -7,7 +7,10 @@
 use std::io::Read;
 use std::path::PathBuf;
 
-use swarmlab_course_wire::{chunk_prefix, error_message, padding, ChunkHash, ErrorCode, MsgType, CHUNK_PREFIX_LEN, DEFAULT_MAX_MESSAGE};
+use swarmlab_course_wire::{
+    chunk_prefix, error_message, padding, ChunkHash, ErrorCode, MsgType, CHUNK_PREFIX_LEN,
+    DEFAULT_MAX_MESSAGE,
+};
 
 use crate::layout::chunk_file_name;
 use crate::server::Responder;

@@ -11,7 +11,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use swarmlab_course_wire::{error_message, ErrorCode, Header, MsgType, DEFAULT_MAX_MESSAGE, HEADER_LEN};
+use swarmlab_course_wire::{
+    error_message, ErrorCode, Header, MsgType, DEFAULT_MAX_MESSAGE, HEADER_LEN,
+};
 use tokio::io::{AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
@@ -148,9 +150,9 @@ async fn connection<R: Responder>(
             Ok(()) => {
                 let mut body = [0u8; 64];
                 let body = &mut body[..header.body_len() as usize];
-                timeout(idle, rd.read_exact(body))
-                    .await
-                    .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "request body timed out"))??;
+                timeout(idle, rd.read_exact(body)).await.map_err(|_| {
+                    io::Error::new(io::ErrorKind::TimedOut, "request body timed out")
+                })??;
                 let body = body.to_vec();
                 let r = responder.clone();
                 out = tokio::task::spawn_blocking(move || {
@@ -165,7 +167,9 @@ async fn connection<R: Responder>(
                     stats.count_error_bytes(&out);
                 }
                 wr.write_all(&out).await?;
-                stats.bytes_sent.fetch_add(out.len() as u64, Ordering::Relaxed);
+                stats
+                    .bytes_sent
+                    .fetch_add(out.len() as u64, Ordering::Relaxed);
                 if out.capacity() > 1 << 20 && out.len() < out.capacity() / 4 {
                     out = Vec::new();
                 }

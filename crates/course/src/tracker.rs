@@ -5,7 +5,10 @@ use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-use swarmlab_course_wire::{error_message, ChunkRecord, ErrorCode, FileInfo, Header, Message, MsgType, TrackerInfo, HEADER_LEN};
+use swarmlab_course_wire::{
+    error_message, ChunkRecord, ErrorCode, FileInfo, Header, Message, MsgType, TrackerInfo,
+    HEADER_LEN,
+};
 use tokio::net::UdpSocket;
 
 use crate::config::{ConfigError, FileIni, PeersIni};
@@ -30,7 +33,9 @@ pub fn file_info(peers: &PeersIni, file: &FileIni) -> FileInfo {
                 .filter_map(|n| {
                     let a = peers.get(n);
                     if a.is_none() {
-                        tracing::warn!("file.ini names peer {n:?}, which peers.ini does not define");
+                        tracing::warn!(
+                            "file.ini names peer {n:?}, which peers.ini does not define"
+                        );
                     }
                     a
                 })
@@ -68,10 +73,11 @@ impl Responder for TrackerResponder {
 
     fn respond(&self, _body: &[u8], out: &mut Vec<u8>) {
         out.clear();
-        let encoded = self
-            .load()
-            .map_err(|e| e.to_string())
-            .and_then(|fi| Message::FileInfo(fi).encode_into(out).map_err(|e| e.to_string()));
+        let encoded = self.load().map_err(|e| e.to_string()).and_then(|fi| {
+            Message::FileInfo(fi)
+                .encode_into(out)
+                .map_err(|e| e.to_string())
+        });
         if let Err(e) = encoded {
             // No error code means "no file": INVALID_REQUEST is the closest.
             tracing::error!("cannot answer GET_FILE_INFO: {e}");
@@ -84,7 +90,11 @@ impl Responder for TrackerResponder {
 /// Binds the discovery socket: `addr` (normally 0.0.0.0:9000) with SO_REUSEADDR so
 /// several trackers can share a host, and SO_BROADCAST.
 pub fn bind_discovery(addr: SocketAddrV4) -> io::Result<UdpSocket> {
-    let s = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::DGRAM, Some(socket2::Protocol::UDP))?;
+    let s = socket2::Socket::new(
+        socket2::Domain::IPV4,
+        socket2::Type::DGRAM,
+        Some(socket2::Protocol::UDP),
+    )?;
     s.set_reuse_address(true)?;
     s.set_broadcast(true)?;
     s.set_nonblocking(true)?;
@@ -95,7 +105,10 @@ pub fn bind_discovery(addr: SocketAddrV4) -> io::Result<UdpSocket> {
 /// The reply to one discovery datagram: TRACKER_INFO for a DISCOVER_TRACKER, an ERROR
 /// otherwise (a datagram shorter than a header is INVALID_MESSAGE_FORMAT).
 pub fn discovery_reply(datagram: &[u8], info: &TrackerInfo) -> Vec<u8> {
-    let Some(head) = datagram.get(..HEADER_LEN).and_then(|h| <&[u8; HEADER_LEN]>::try_from(h).ok()) else {
+    let Some(head) = datagram
+        .get(..HEADER_LEN)
+        .and_then(|h| <&[u8; HEADER_LEN]>::try_from(h).ok())
+    else {
         return error_message(ErrorCode::InvalidMessageFormat).to_vec();
     };
     match Header::parse(head).classify_request(MsgType::DiscoverTracker) {
@@ -107,7 +120,11 @@ pub fn discovery_reply(datagram: &[u8], info: &TrackerInfo) -> Vec<u8> {
 }
 
 /// Answers every datagram on `socket` with one datagram (see [`discovery_reply`]).
-pub async fn serve_discovery(socket: UdpSocket, info: TrackerInfo, stats: Arc<ServerStats>) -> io::Result<()> {
+pub async fn serve_discovery(
+    socket: UdpSocket,
+    info: TrackerInfo,
+    stats: Arc<ServerStats>,
+) -> io::Result<()> {
     let mut buf = vec![0u8; 65536];
     loop {
         let (n, from) = match socket.recv_from(&mut buf).await {
