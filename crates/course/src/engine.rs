@@ -397,16 +397,57 @@ async fn connect(peer: SocketAddr, wait: Duration) -> Result<Conn, String> {
     })
 }
 
+/// A verified chunk being written to disk while the next one is received.
+struct PendingWrite {
+    index: usize,
+    task: tokio::task::JoinHandle<(io::Result<()>, Vec<u8>)>,
+}
+
+/// Waits for a pending write, records its outcome, and returns its buffer for reuse.
+async fn finish_write(p: PendingWrite, peer: SocketAddr, shared: &Shared) -> Vec<u8> {
+    let (written, data) = p.task.await.unwrap_or_else(|e| (Err(io::Error::other(e)), Vec::new()));
+    let i = p.index;
+    let mut st = shared.lock();
+    if let Err(e) = written {
+        tracing::error!("cannot write chunk {}: {e}", hex::encode(shared.unique[i]));
+        st.fail(i, peer, "write");
+    } else {
+        st.status[i] = Status::Done;
+        st.sizes[i] = data.len() as u64;
+        st.remaining -= 1;
+        let r = st.peers.entry(peer).or_default();
+        r.chunks += 1;
+        r.bytes += data.len() as u64;
+        if let Some(b) = &shared.bar {
+            b.inc(1);
+            let done: u64 = st.peers.values().map(|p| p.bytes).sum();
+            b.set_message(format!("{:.1} MB", done as f64 / 1e6));
+        }
+    }
+    drop(st);
+    shared.notify.notify_waiters();
+    data
+}
+
 async fn worker(peer: SocketAddr, shared: Arc<Shared>, opts: EngineOptions) {
     let mut conn: Option<Conn> = None;
     let mut failures = 0u32;
     let mut buf: Vec<u8> = Vec::new();
+    let mut spare: Vec<u8> = Vec::new();
+    let mut pending: Option<PendingWrite> = None;
     loop {
         let notified = shared.notify.notified();
         tokio::pin!(notified);
         notified.as_mut().enable();
         let pick = shared.lock().pick(&peer);
         let i = match pick {
+            // Our own write may hold the chunk others wait for: finish it first.
+            Pick::Finished | Pick::Wait if pending.is_some() => {
+                if let Some(p) = pending.take() {
+                    spare = finish_write(p, peer, &shared).await;
+                }
+                continue;
+            }
             Pick::Finished => break,
             Pick::Wait => {
                 notified.await;
@@ -425,12 +466,7 @@ async fn worker(peer: SocketAddr, shared: Arc<Shared>, opts: EngineOptions) {
                     {
                         let mut st = shared.lock();
                         st.status[i] = Status::Missing;
-                        *st.peers
-                            .entry(peer)
-                            .or_default()
-                            .failures
-                            .entry("connection".into())
-                            .or_default() += 1;
+                        *st.peers.entry(peer).or_default().failures.entry("connection".into()).or_default() += 1;
                         if give_up {
                             st.dead.push(peer);
                         }
@@ -447,38 +483,20 @@ async fn worker(peer: SocketAddr, shared: Arc<Shared>, opts: EngineOptions) {
         let Some(c) = conn.as_mut() else { continue };
         let result = match timeout(opts.request_timeout, fetch(c, &hash, &mut buf)).await {
             Ok(r) => r,
-            Err(_) => Err(FetchError::Connection(
-                "timeout",
-                format!("no whole reply within {:?}", opts.request_timeout),
-            )),
+            Err(_) => Err(FetchError::Connection("timeout", format!("no whole reply within {:?}", opts.request_timeout))),
         };
+        // The previous chunk's write overlapped this request; collect it now.
+        if let Some(p) = pending.take() {
+            spare = finish_write(p, peer, &shared).await;
+        }
         match result {
             Ok(()) => {
                 failures = 0;
                 let path = opts.dir.join(chunk_file_name(&hash));
-                let data = std::mem::take(&mut buf);
-                let (written, data) =
-                    tokio::task::spawn_blocking(move || (write_atomic(&path, &data), data))
-                        .await
-                        .unwrap_or_else(|e| (Err(io::Error::other(e)), Vec::new()));
-                buf = data;
-                if let Err(e) = written {
-                    tracing::error!("cannot write chunk {}: {e}", hex::encode(hash));
-                    shared.lock().fail(i, peer, "write");
-                } else {
-                    let mut st = shared.lock();
-                    st.status[i] = Status::Done;
-                    st.sizes[i] = buf.len() as u64;
-                    st.remaining -= 1;
-                    let r = st.peers.entry(peer).or_default();
-                    r.chunks += 1;
-                    r.bytes += buf.len() as u64;
-                    if let Some(b) = &shared.bar {
-                        b.inc(1);
-                        let done: u64 = st.peers.values().map(|p| p.bytes).sum();
-                        b.set_message(format!("{:.1} MB", done as f64 / 1e6));
-                    }
-                }
+                let data = std::mem::replace(&mut buf, std::mem::take(&mut spare));
+                let task = tokio::task::spawn_blocking(move || (write_atomic(&path, &data), data));
+                pending = Some(PendingWrite { index: i, task });
+                continue;
             }
             Err(FetchError::NotFound) => {
                 tracing::info!(%peer, "CHUNK_NOT_FOUND for {}", hex::encode(hash));
@@ -500,6 +518,9 @@ async fn worker(peer: SocketAddr, shared: Arc<Shared>, opts: EngineOptions) {
             }
         }
         shared.notify.notify_waiters();
+    }
+    if let Some(p) = pending.take() {
+        finish_write(p, peer, &shared).await;
     }
     shared.notify.notify_waiters();
 }
