@@ -1,5 +1,7 @@
 //! `swarmlab`: one binary, one subcommand per job.
 
+mod dht_cmds;
+
 use std::io::IsTerminal;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
@@ -45,6 +47,12 @@ enum Command {
     /// The course's chunk tools.
     #[command(subcommand)]
     Chunks(ChunksCmd),
+    /// Runs a Mainline DHT node until Ctrl-C, printing periodic stats.
+    Node(dht_cmds::NodeArgs),
+    /// One iterative lookup (get_peers, find_node or announce) with its full trace.
+    Lookup(dht_cmds::LookupArgs),
+    /// N DHT nodes in this process, each on its own 127.x.y.z address.
+    Testnet(dht_cmds::TestnetArgs),
 }
 
 #[derive(Args)]
@@ -153,7 +161,7 @@ fn init_logging(default: &str) {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let default_log = match cli.command {
-        Command::Peer(_) | Command::Tracker(_) => "info",
+        Command::Peer(_) | Command::Tracker(_) | Command::Node(_) => "info",
         _ => "warn",
     };
     init_logging(default_log);
@@ -184,6 +192,9 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Tracker(a) => run_tracker(&layout, a).await,
         Command::Charlie(a) => run_charlie(&layout, a).await,
         Command::Chunks(c) => run_chunks(&layout, c),
+        Command::Node(a) => dht_cmds::run_node(a).await,
+        Command::Lookup(a) => dht_cmds::run_lookup(a).await,
+        Command::Testnet(a) => dht_cmds::run_testnet(a).await,
     }
 }
 

@@ -1,0 +1,491 @@
+//! The tokio driver of the sans-IO DHT node: it owns the UDP socket and the clock,
+//! feeds datagrams and timeouts to [`swarmlab_dht::Node`], sends what the node wants
+//! sent, saves the routing table, and offers an async API ([`Dht`]).
+
+use std::collections::HashMap;
+use std::io;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+use swarmlab_dht::lookup::{LookupId, LookupKind, LookupResult};
+use swarmlab_dht::node::{Event, Node, NodeConfig, Stats};
+use swarmlab_dht::routing::BucketStats;
+use swarmlab_krpc::Id;
+use tokio::net::UdpSocket;
+use tokio::sync::{mpsc, oneshot};
+
+/// How to run a node.
+#[derive(Debug, Clone)]
+pub struct DriverConfig {
+    pub bind: SocketAddr,
+    pub node: NodeConfig,
+    /// `host:port` names, resolved when the node starts (and again while the table is
+    /// empty and none resolved).
+    pub bootstrap: Vec<String>,
+    /// Node id and routing table, loaded at start, saved periodically and on shutdown.
+    pub state_file: Option<PathBuf>,
+    pub save_interval: Duration,
+}
+
+impl DriverConfig {
+    pub fn new(bind: SocketAddr) -> DriverConfig {
+        DriverConfig {
+            bind,
+            node: NodeConfig {
+                seed: rand::random(),
+                ..NodeConfig::default()
+            },
+            bootstrap: Vec::new(),
+            state_file: None,
+            save_interval: Duration::from_secs(60),
+        }
+    }
+}
+
+/// Errors of the driver.
+#[derive(Debug, thiserror::Error)]
+pub enum DriverError {
+    #[error("cannot bind UDP {0}: {1}")]
+    Bind(SocketAddr, io::Error),
+    #[error("invalid node configuration: {0}")]
+    Config(#[from] swarmlab_dht::ConfigError),
+    #[error("{0}")]
+    Lookup(#[from] swarmlab_dht::node::LookupError),
+    #[error("the node has stopped")]
+    Stopped,
+    #[error("state file {0}: {1}")]
+    State(PathBuf, String),
+}
+
+/// A snapshot of the node for `stats`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Snapshot {
+    pub id: Id,
+    pub addr: SocketAddr,
+    pub external: Option<SocketAddr>,
+    pub uptime_s: f64,
+    pub table_nodes: usize,
+    pub table_good: usize,
+    pub cached: usize,
+    /// (bucket index, nodes, good) for every bucket.
+    pub buckets: Vec<(usize, usize, usize)>,
+    pub peers_stored: usize,
+    pub info_hashes_stored: usize,
+    pub lookups_running: usize,
+    pub stats: Stats,
+}
+
+/// The saved state: our id and the routing table.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct State {
+    pub version: u32,
+    pub id: String,
+    pub nodes: Vec<SavedNode>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct SavedNode {
+    pub id: String,
+    pub addr: SocketAddr,
+}
+
+impl State {
+    fn of(node: &Node, now: Instant) -> State {
+        State {
+            version: 1,
+            id: node.id().to_hex(),
+            nodes: node
+                .nodes(now)
+                .into_iter()
+                .map(|n| SavedNode {
+                    id: n.id.to_hex(),
+                    addr: n.addr,
+                })
+                .collect(),
+        }
+    }
+
+    /// Loads a state file; a missing file is `Ok(None)`.
+    pub fn load(path: &Path) -> Result<Option<State>, DriverError> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(DriverError::State(path.to_owned(), e.to_string())),
+        };
+        let s: State = serde_json::from_str(&text)
+            .map_err(|e| DriverError::State(path.to_owned(), e.to_string()))?;
+        if Id::from_hex(&s.id).is_none() {
+            return Err(DriverError::State(
+                path.to_owned(),
+                "id is not 40 hex digits".into(),
+            ));
+        }
+        Ok(Some(s))
+    }
+
+    /// Writes the state to a temporary name, then renames it into place.
+    pub fn save(&self, path: &Path) -> io::Result<()> {
+        let text = serde_json::to_vec_pretty(self).map_err(io::Error::other)?;
+        let mut tmp = path.as_os_str().to_owned();
+        tmp.push(".tmp");
+        let tmp = PathBuf::from(tmp);
+        std::fs::write(&tmp, text)?;
+        std::fs::rename(&tmp, path)
+    }
+}
+
+enum Command {
+    Lookup(
+        LookupKind,
+        Id,
+        oneshot::Sender<Result<LookupResult, DriverError>>,
+    ),
+    Snapshot(oneshot::Sender<Snapshot>),
+    Shutdown(oneshot::Sender<()>),
+}
+
+/// A running node: a handle to its task.
+#[derive(Clone)]
+pub struct Dht {
+    tx: mpsc::UnboundedSender<Command>,
+    addr: SocketAddr,
+    id: Id,
+    _task: Arc<tokio::task::JoinHandle<()>>,
+}
+
+impl Dht {
+    /// Binds the socket, loads the state file, starts the node and its bootstrap.
+    pub async fn start(mut cfg: DriverConfig) -> Result<Dht, DriverError> {
+        let socket = UdpSocket::bind(cfg.bind)
+            .await
+            .map_err(|e| DriverError::Bind(cfg.bind, e))?;
+        let addr = socket
+            .local_addr()
+            .map_err(|e| DriverError::Bind(cfg.bind, e))?;
+        let now = Instant::now();
+        let mut saved_nodes = Vec::new();
+        if let Some(path) = &cfg.state_file {
+            match State::load(path) {
+                Ok(Some(s)) => {
+                    cfg.node.id = Id::from_hex(&s.id);
+                    saved_nodes = s.nodes;
+                    tracing::info!("loaded {} nodes from {}", saved_nodes.len(), path.display());
+                }
+                Ok(None) => {}
+                Err(e) => tracing::warn!("{e}: starting with a fresh table"),
+            }
+        }
+        let mut node = Node::new(now, cfg.node.clone())?;
+        for n in saved_nodes {
+            if let Some(id) = Id::from_hex(&n.id) {
+                node.add_node(now, id, n.addr);
+            }
+        }
+        let id = node.id();
+        let (tx, rx) = mpsc::unbounded_channel();
+        let task = tokio::spawn(run(socket, node, cfg, rx, now));
+        Ok(Dht {
+            tx,
+            addr,
+            id,
+            _task: Arc::new(task),
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Our id when the node started (a BEP 42 id change shows in [`Dht::snapshot`]).
+    pub fn id(&self) -> Id {
+        self.id
+    }
+
+    /// Runs a lookup and returns its result with the trace.
+    pub async fn lookup(&self, kind: LookupKind, target: Id) -> Result<LookupResult, DriverError> {
+        let (tx, rx) = oneshot::channel();
+        self.tx
+            .send(Command::Lookup(kind, target, tx))
+            .map_err(|_| DriverError::Stopped)?;
+        rx.await.map_err(|_| DriverError::Stopped)?
+    }
+
+    pub async fn get_peers(&self, info_hash: Id) -> Result<LookupResult, DriverError> {
+        self.lookup(LookupKind::GetPeers, info_hash).await
+    }
+
+    /// Announces that we are a peer of `info_hash` on `port` (`None`: implied port).
+    pub async fn announce(
+        &self,
+        info_hash: Id,
+        port: Option<u16>,
+    ) -> Result<LookupResult, DriverError> {
+        self.lookup(LookupKind::Announce { port }, info_hash).await
+    }
+
+    pub async fn snapshot(&self) -> Result<Snapshot, DriverError> {
+        let (tx, rx) = oneshot::channel();
+        self.tx
+            .send(Command::Snapshot(tx))
+            .map_err(|_| DriverError::Stopped)?;
+        rx.await.map_err(|_| DriverError::Stopped)
+    }
+
+    /// Waits until the routing table holds at least `n` nodes, or `limit` passes.
+    pub async fn wait_for_nodes(&self, n: usize, limit: Duration) -> Result<usize, DriverError> {
+        let deadline = tokio::time::Instant::now() + limit;
+        loop {
+            let s = self.snapshot().await?;
+            if s.table_nodes >= n || tokio::time::Instant::now() >= deadline {
+                return Ok(s.table_nodes);
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Saves the state file (if any) and stops the node.
+    pub async fn shutdown(&self) {
+        let (tx, rx) = oneshot::channel();
+        if self.tx.send(Command::Shutdown(tx)).is_ok() {
+            let _ = rx.await;
+        }
+    }
+}
+
+async fn resolve(names: &[String]) -> Vec<SocketAddr> {
+    let mut out = Vec::new();
+    for n in names {
+        match tokio::net::lookup_host(n.as_str()).await {
+            Ok(addrs) => {
+                for a in addrs {
+                    if !out.contains(&a) {
+                        out.push(a);
+                    }
+                }
+            }
+            Err(e) => tracing::warn!("cannot resolve bootstrap {n}: {e}"),
+        }
+    }
+    out
+}
+
+fn snapshot(node: &Node, addr: SocketAddr, started: Instant) -> Snapshot {
+    let now = Instant::now();
+    let table = node.table();
+    Snapshot {
+        id: node.id(),
+        addr,
+        external: node.external_address(),
+        uptime_s: (now - started).as_secs_f64(),
+        table_nodes: table.len(),
+        table_good: table.good_len(now),
+        cached: table.cached_len(),
+        buckets: table
+            .bucket_stats(now)
+            .iter()
+            .map(|b: &BucketStats| (b.index, b.nodes(), b.good))
+            .collect(),
+        peers_stored: node.peer_store().peer_count(),
+        info_hashes_stored: node.peer_store().info_hash_count(),
+        lookups_running: node.lookups_running(),
+        stats: node.stats(),
+    }
+}
+
+async fn run(
+    socket: UdpSocket,
+    mut node: Node,
+    cfg: DriverConfig,
+    mut rx: mpsc::UnboundedReceiver<Command>,
+    started: Instant,
+) {
+    let addr = socket.local_addr().unwrap_or(cfg.bind);
+    let mut waiting: HashMap<LookupId, oneshot::Sender<Result<LookupResult, DriverError>>> =
+        HashMap::new();
+    let mut buf = vec![0u8; 65536];
+    let mut bootstrapped = false;
+    let mut next_resolve = tokio::time::Instant::now();
+    let mut next_save = tokio::time::Instant::now() + cfg.save_interval;
+    let save = |node: &Node| {
+        if let Some(path) = &cfg.state_file {
+            if let Err(e) = State::of(node, Instant::now()).save(path) {
+                tracing::warn!("cannot save {}: {e}", path.display());
+            }
+        }
+    };
+    loop {
+        if !bootstrapped && !cfg.bootstrap.is_empty() && tokio::time::Instant::now() >= next_resolve
+        {
+            let addrs = resolve(&cfg.bootstrap).await;
+            if addrs.is_empty() {
+                next_resolve = tokio::time::Instant::now() + Duration::from_secs(5);
+            } else {
+                node.bootstrap(Instant::now(), addrs);
+                bootstrapped = true;
+            }
+        }
+        let wake = node.poll_timeout().map(tokio::time::Instant::from_std);
+        let wake = wake
+            .unwrap_or_else(|| tokio::time::Instant::now() + Duration::from_secs(1))
+            .min(next_save);
+        let wake = if !bootstrapped && !cfg.bootstrap.is_empty() {
+            wake.min(next_resolve)
+        } else {
+            wake
+        };
+        tokio::select! {
+            r = socket.recv_from(&mut buf) => {
+                let now = Instant::now();
+                match r {
+                    Ok((n, from)) => node.handle(now, from, &buf[..n]),
+                    Err(e) => tracing::debug!("recv: {e}"),
+                }
+                // Drain what else is queued without going back through select.
+                for _ in 0..256 {
+                    match socket.try_recv_from(&mut buf) {
+                        Ok((n, from)) => node.handle(now, from, &buf[..n]),
+                        Err(_) => break,
+                    }
+                    flush(&socket, &mut node).await;
+                }
+            }
+            _ = tokio::time::sleep_until(wake) => {
+                node.handle_timeout(Instant::now());
+                if tokio::time::Instant::now() >= next_save {
+                    next_save = tokio::time::Instant::now() + cfg.save_interval;
+                    save(&node);
+                }
+            }
+            cmd = rx.recv() => match cmd {
+                Some(Command::Lookup(kind, target, reply)) => {
+                    match node.start_lookup(Instant::now(), kind, target) {
+                        Ok(lid) => { waiting.insert(lid, reply); }
+                        Err(e) => { let _ = reply.send(Err(e.into())); }
+                    }
+                }
+                Some(Command::Snapshot(reply)) => { let _ = reply.send(snapshot(&node, addr, started)); }
+                Some(Command::Shutdown(reply)) => {
+                    save(&node);
+                    let _ = reply.send(());
+                    return;
+                }
+                None => {
+                    save(&node);
+                    return;
+                }
+            }
+        }
+        flush(&socket, &mut node).await;
+        while let Some(ev) = node.poll_event() {
+            match ev {
+                Event::LookupDone(r) => {
+                    if let Some(tx) = waiting.remove(&r.id) {
+                        let _ = tx.send(Ok(*r));
+                    }
+                }
+                Event::ExternalAddress(a) => tracing::info!("external address: {a}"),
+                Event::IdChanged(id) => tracing::info!("new node id (BEP 42): {id}"),
+            }
+        }
+    }
+}
+
+async fn flush(socket: &UdpSocket, node: &mut Node) {
+    while let Some(t) = node.poll_transmit() {
+        match socket.try_send_to(&t.payload, t.to) {
+            Ok(_) => {}
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                if let Err(e) = socket.send_to(&t.payload, t.to).await {
+                    tracing::debug!("send to {}: {e}", t.to);
+                }
+            }
+            Err(e) => tracing::debug!("send to {}: {e}", t.to),
+        }
+    }
+}
+
+/// Starts `n` nodes in this process, node `i` on 127.`base`+… addresses (each its own
+/// IP: `127.B.x.y` counting up from `first`), every node bootstrapping from node 0.
+pub async fn testnet(
+    n: usize,
+    first: std::net::Ipv4Addr,
+    port: u16,
+    node_cfg: NodeConfig,
+) -> Result<Vec<Dht>, DriverError> {
+    let mut nodes: Vec<Dht> = Vec::with_capacity(n);
+    let base = u32::from(first);
+    for i in 0..n {
+        let ip = std::net::Ipv4Addr::from(base + i as u32);
+        let mut cfg = DriverConfig::new(SocketAddr::from((ip, port)));
+        cfg.node = NodeConfig {
+            seed: rand::random(),
+            ..node_cfg.clone()
+        };
+        if let Some(first) = nodes.first() {
+            cfg.bootstrap = vec![first.local_addr().to_string()];
+        }
+        nodes.push(Dht::start(cfg).await?);
+    }
+    Ok(nodes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn loopback_nodes_bootstrap_lookup_and_persist() {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = NodeConfig {
+            limits: swarmlab_dht::limits::Limits::unlimited(),
+            ..NodeConfig::default()
+        };
+        let net = testnet(20, "127.31.0.1".parse().unwrap(), 6881, cfg.clone())
+            .await
+            .unwrap();
+        for n in &net[1..] {
+            assert!(n.wait_for_nodes(1, Duration::from_secs(10)).await.unwrap() >= 1);
+        }
+        let ih = Id([0x5a; 20]);
+        let r = net[3].announce(ih, Some(4444)).await.unwrap();
+        assert!(r.announced > 0, "{r:?}");
+        let r = net[15].get_peers(ih).await.unwrap();
+        assert_eq!(r.peers, vec!["127.31.0.4:4444".parse().unwrap()]);
+
+        // A node with a state file: restart it, it answers lookups without bootstrap.
+        let state = dir.path().join("state.json");
+        let mut c = DriverConfig::new("127.31.1.1:0".parse().unwrap());
+        c.node = cfg.clone();
+        c.bootstrap = vec![net[0].local_addr().to_string()];
+        c.state_file = Some(state.clone());
+        let a = Dht::start(c.clone()).await.unwrap();
+        assert!(a.wait_for_nodes(8, Duration::from_secs(10)).await.unwrap() >= 8);
+        let id = a.id();
+        a.shutdown().await;
+        let saved = State::load(&state).unwrap().unwrap();
+        assert_eq!(saved.id, id.to_hex());
+        assert!(saved.nodes.len() >= 8);
+        c.bootstrap.clear();
+        let b = Dht::start(c).await.unwrap();
+        assert_eq!(b.id(), id);
+        let r = b.get_peers(ih).await.unwrap();
+        assert_eq!(r.peers.len(), 1);
+        for n in &net {
+            n.shutdown().await;
+        }
+    }
+
+    #[test]
+    fn corrupt_state_is_an_error_not_a_panic() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("s.json");
+        std::fs::write(&p, b"{not json").unwrap();
+        assert!(State::load(&p).is_err());
+        std::fs::write(&p, br#"{"version":1,"id":"zz","nodes":[]}"#).unwrap();
+        assert!(State::load(&p).is_err());
+        assert!(State::load(&dir.path().join("missing")).unwrap().is_none());
+    }
+}

@@ -1,0 +1,1 @@
+//! Interoperability tests with libtorrent (being written).
