@@ -92,6 +92,14 @@ impl fmt::Display for Id {
     }
 }
 
+/// Ids serialize as 40 lowercase hex digits (traces and reports). Not the KRPC wire
+/// form: the wire encoder in this crate writes ids as 20-byte strings itself.
+impl serde::Serialize for Id {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_hex())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -107,12 +115,5 @@ mod tests {
         assert!(a.bit(0) && !a.bit(8));
         assert!(Id::from_hex("zz").is_none());
         assert!(Id::from_slice(&[0; 19]).is_none());
-    }
-}
-
-/// Ids serialize as 40 lowercase hex digits (traces and reports).
-impl serde::Serialize for Id {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.to_hex())
     }
 }

@@ -140,9 +140,18 @@ fn unknown_keys_are_ignored_everywhere() {
         b"d1:rd2:id20:abcdefghij01234567891:k32:kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk7:samples0:3:seqi1e1:v3:abce1:t2:aa1:y1:re",
     );
     assert_eq!(r, Response::new(Id(*b"abcdefghij0123456789")));
-    // Unknown keys in a non-dict-key position of serde_bencode's grammar (integer key).
-    let m = Message::decode(b"di7ei8e1:rd2:id20:abcdefghij0123456789e1:t2:aa1:y1:re").unwrap();
-    assert!(matches!(m.body, Body::Response(_)));
+    // Keys that are not strings at all (serde_bencode's grammar allows them): integer,
+    // list and dict keys are skipped together with their values.
+    for key in [&b"i7e"[..], b"l1:xe", b"d1:ki1ee"] {
+        let wire = cat(&[
+            b"d",
+            key,
+            b"i8e1:rd2:id20:abcdefghij0123456789e1:t2:aa1:y1:re",
+        ]);
+        let m = Message::decode(&wire).unwrap();
+        assert!(matches!(m.body, Body::Response(_)));
+        assert_eq!(m.tid.as_bytes(), b"aa");
+    }
 }
 
 #[test]
