@@ -795,3 +795,42 @@ fn step_3_default_broadcast_inside_a_network_namespace() {
     assert!(detail.contains("\"tracker\" at 127.0.0.1:8000"), "{detail}");
     assert_eq!(r.read("chunks/charlie/ns.bin"), data);
 }
+
+#[test]
+fn many_charlies_at_once_from_the_same_peers() {
+    let r = Root::new(24);
+    let data = r.file("m.bin", 2_000_000, 100_000);
+    let _peers = start_peers(&r, 24);
+    // Eight clients, each in its own root with the same configuration, all at once.
+    let clients: Vec<Root> = (0..8)
+        .map(|_| {
+            let c = Root::new(24);
+            c.write("config/file.ini", &r.read("config/file.ini"));
+            c.write("files/m.bin", &data);
+            c
+        })
+        .collect();
+    let children: Vec<_> = clients
+        .iter()
+        .map(|c| {
+            Command::new(BIN)
+                .arg("--root")
+                .arg(c.path())
+                .args(["charlie", "1", "--json"])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for (c, child) in clients.iter().zip(children) {
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(json(&out)["identical"], true);
+        assert_eq!(c.read("chunks/charlie/m.bin"), data);
+    }
+}
