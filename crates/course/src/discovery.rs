@@ -320,6 +320,9 @@ pub fn default_broadcast_destinations() -> Vec<Ipv4Addr> {
     out
 }
 
+/// Most sources whose reply header waits for its body during one discovery.
+const MAX_PENDING_HALVES: usize = 1024;
+
 /// Broadcasts DISCOVER_TRACKER to every destination on `port` and collects
 /// TRACKER_INFO replies for `wait`, in order of arrival, without duplicates. A reply
 /// split in two datagrams (8-byte header, then the body from the same source, rule 4.5)
@@ -369,7 +372,11 @@ pub async fn discover_trackers(
         let whole: Vec<u8> = if n == HEADER_LEN {
             let head: [u8; HEADER_LEN] = datagram.try_into().unwrap_or_default();
             if Header::parse(&head).total_len() > HEADER_LEN as u64 {
-                halves.insert(from, head); // a header alone: its body follows
+                // A header alone: its body follows from the same source. Bounded, so
+                // a flood of header-only datagrams cannot grow the map.
+                if halves.len() < MAX_PENDING_HALVES || halves.contains_key(&from) {
+                    halves.insert(from, head);
+                }
                 continue;
             }
             datagram.to_vec()
