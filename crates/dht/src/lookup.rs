@@ -48,7 +48,10 @@ pub enum Outcome {
     Answered,
     TimedOut,
     /// A KRPC error reply (code, message) or an invalid reply.
-    Error { code: i64, message: String },
+    Error {
+        code: i64,
+        message: String,
+    },
     /// The lookup ended before the request was answered.
     Abandoned,
 }
@@ -112,7 +115,15 @@ struct Candidate {
     hop: u32,
     state: State,
     token: Option<Vec<u8>>,
+    /// Search queries sent to it.
+    tries: u8,
 }
+
+/// Queries a lookup sends to one node at most: a request that passes the soft timeout
+/// is sent once more (if the node is still among the k closest and no fresh candidate
+/// there wants the slot). On a lossy network a lost query or reply would otherwise
+/// drop the node from the result — for find_node of a node's id, the node itself.
+pub const MAX_TRIES: u8 = 2;
 
 /// Most candidates a lookup keeps (the farthest fresh ones are dropped beyond it).
 pub const MAX_CANDIDATES: usize = 256;
@@ -151,7 +162,14 @@ pub struct Lookup {
 }
 
 impl Lookup {
-    pub fn new(id: LookupId, kind: LookupKind, target: Id, now: Instant, k: usize, alpha: usize) -> Lookup {
+    pub fn new(
+        id: LookupId,
+        kind: LookupKind,
+        target: Id,
+        now: Instant,
+        k: usize,
+        alpha: usize,
+    ) -> Lookup {
         Lookup {
             id,
             kind,
@@ -175,17 +193,38 @@ impl Lookup {
         if id.as_ref() == Some(ours) || addr.port() == 0 {
             return;
         }
-        if self.candidates.iter().any(|c| c.addr == addr || (id.is_some() && c.id == id)) {
+        if self
+            .candidates
+            .iter()
+            .any(|c| c.addr == addr || (id.is_some() && c.id == id))
+        {
             return;
         }
-        let distance = id.map(|i| i.distance(&self.target)).unwrap_or(Id([0xff; 20]));
+        let distance = id
+            .map(|i| i.distance(&self.target))
+            .unwrap_or(Id([0xff; 20]));
         let pos = self.candidates.partition_point(|c| c.distance <= distance);
         if pos >= MAX_CANDIDATES {
             return;
         }
-        self.candidates.insert(pos, Candidate { id, addr, distance, hop, state: State::Fresh, token: None });
+        self.candidates.insert(
+            pos,
+            Candidate {
+                id,
+                addr,
+                distance,
+                hop,
+                state: State::Fresh,
+                token: None,
+                tries: 0,
+            },
+        );
         if self.candidates.len() > MAX_CANDIDATES {
-            if let Some(i) = self.candidates.iter().rposition(|c| c.state == State::Fresh) {
+            if let Some(i) = self
+                .candidates
+                .iter()
+                .rposition(|c| c.state == State::Fresh)
+            {
                 self.candidates.remove(i);
             }
         }
@@ -227,18 +266,31 @@ impl Lookup {
         if !self.announcing {
             let mut out = Vec::new();
             let mut free = self.alpha.saturating_sub(self.in_slots());
-            let mut seen = 0;
-            for (slot, c) in self.candidates.iter().enumerate() {
-                if free == 0 || seen == self.k {
-                    break;
-                }
-                if c.state == State::Failed {
-                    continue;
-                }
-                seen += 1;
-                if c.state == State::Fresh {
-                    out.push(Planned { addr: c.addr, id: c.id, announce_token: None, slot });
-                    free -= 1;
+            // Fresh candidates among the k closest first, then retries of slow ones.
+            for retry in [false, true] {
+                let mut seen = 0;
+                for (slot, c) in self.candidates.iter().enumerate() {
+                    if free == 0 || seen == self.k {
+                        break;
+                    }
+                    if c.state == State::Failed {
+                        continue;
+                    }
+                    seen += 1;
+                    let wanted = if retry {
+                        matches!(c.state, State::InFlight { slow: true, .. }) && c.tries < MAX_TRIES
+                    } else {
+                        c.state == State::Fresh
+                    };
+                    if wanted {
+                        out.push(Planned {
+                            addr: c.addr,
+                            id: c.id,
+                            announce_token: None,
+                            slot,
+                        });
+                        free -= 1;
+                    }
                 }
             }
             if !out.is_empty() || !self.search_done() {
@@ -252,7 +304,12 @@ impl Lookup {
                     .enumerate()
                     .filter(|(_, c)| c.state == State::Answered && c.token.is_some())
                     .take(self.k)
-                    .map(|(slot, c)| Planned { addr: c.addr, id: c.id, announce_token: c.token.clone(), slot })
+                    .map(|(slot, c)| Planned {
+                        addr: c.addr,
+                        id: c.id,
+                        announce_token: c.token.clone(),
+                        slot,
+                    })
                     .collect();
                 if !targets.is_empty() {
                     return targets;
@@ -282,9 +339,12 @@ impl Lookup {
     /// Records that a planned request went out with transaction id `tid`.
     pub fn sent(&mut self, p: &Planned, tid: u32, now: Instant) {
         let announce = p.announce_token.is_some();
-        let Some(c) = self.candidates.get_mut(p.slot).filter(|c| c.addr == p.addr) else { return };
+        let Some(c) = self.candidates.get_mut(p.slot).filter(|c| c.addr == p.addr) else {
+            return;
+        };
         if !announce {
             c.state = State::InFlight { tid, slow: false };
+            c.tries = c.tries.saturating_add(1);
         }
         let (hop, id) = (c.hop, c.id);
         self.trace.push(TraceEntry {
@@ -292,7 +352,11 @@ impl Lookup {
             node: p.addr,
             id,
             distance_bits: id.map(|i| i.distance_bits(&self.target)),
-            method: if announce { "announce_peer" } else { self.kind.method() },
+            method: if announce {
+                "announce_peer"
+            } else {
+                self.kind.method()
+            },
             sent_ms: ms(now - self.started),
             rtt_ms: None,
             outcome: Outcome::Pending,
@@ -300,7 +364,8 @@ impl Lookup {
             values: 0,
             token: false,
         });
-        self.requests.push((tid, p.addr, self.trace.len() - 1, announce));
+        self.requests
+            .push((tid, p.addr, self.trace.len() - 1, announce));
     }
 
     fn take_request(&mut self, tid: u32) -> Option<(SocketAddr, usize, bool)> {
@@ -315,6 +380,7 @@ impl Lookup {
 
     /// An answer to request `tid` from node `id`: the nodes it named, the peers it
     /// gave, its token. Returns false if `tid` is not one of this lookup's requests.
+    #[allow(clippy::too_many_arguments)]
     pub fn on_response(
         &mut self,
         tid: u32,
@@ -325,7 +391,9 @@ impl Lookup {
         token: Option<&[u8]>,
         ours: &Id,
     ) -> bool {
-        let Some((addr, t, announce)) = self.take_request(tid) else { return false };
+        let Some((addr, t, announce)) = self.take_request(tid) else {
+            return false;
+        };
         let started = self.started;
         let entry = &mut self.trace[t];
         entry.rtt_ms = Some(ms(now - started) - entry.sent_ms);
@@ -351,7 +419,7 @@ impl Lookup {
                 // Learned (or corrected) the id: re-sort this candidate.
                 c.id = Some(id);
                 c.distance = id.distance(&target);
-                self.candidates.sort_by(|a, b| a.distance.cmp(&b.distance));
+                self.candidates.sort_by_key(|c| c.distance);
             }
         }
         for (nid, naddr) in nodes {
@@ -367,11 +435,16 @@ impl Lookup {
 
     /// Request `tid` failed (timeout, error reply, invalid reply).
     pub fn on_failure(&mut self, tid: u32, outcome: Outcome) -> bool {
-        let Some((addr, t, announce)) = self.take_request(tid) else { return false };
+        let Some((addr, t, announce)) = self.take_request(tid) else {
+            return false;
+        };
         self.trace[t].outcome = outcome;
         if !announce {
             if let Some(c) = self.candidate_mut(addr) {
-                c.state = State::Failed;
+                // A retry still pending keeps the candidate alive.
+                if matches!(c.state, State::InFlight { tid: t, .. } if t == tid) {
+                    c.state = State::Failed;
+                }
             }
         }
         true
@@ -402,8 +475,16 @@ impl Lookup {
             .filter_map(|c| c.id.map(|id| (id, c.addr, c.hop)))
             .take(self.k)
             .collect();
-        let responses = self.trace.iter().filter(|t| t.outcome == Outcome::Answered).count();
-        let timeouts = self.trace.iter().filter(|t| t.outcome == Outcome::TimedOut).count();
+        let responses = self
+            .trace
+            .iter()
+            .filter(|t| t.outcome == Outcome::Answered)
+            .count();
+        let timeouts = self
+            .trace
+            .iter()
+            .filter(|t| t.outcome == Outcome::TimedOut)
+            .count();
         LookupResult {
             id: self.id,
             kind: self.kind,
@@ -453,12 +534,23 @@ mod tests {
             l.add_candidate(Some(id(b)), addr(b as u16), 1, &ours);
         }
         let p = l.plan();
-        assert_eq!(p.iter().map(|p| p.addr).collect::<Vec<_>>(), [addr(1), addr(2)]);
+        assert_eq!(
+            p.iter().map(|p| p.addr).collect::<Vec<_>>(),
+            [addr(1), addr(2)]
+        );
         l.sent(&p[0], 10, t0);
         l.sent(&p[1], 11, t0);
         assert!(l.plan().is_empty()); // both slots busy
-        // Node 1 answers and names a closer node: it is queried next.
-        assert!(l.on_response(10, t0, id(1), &[(id(0x01 ^ 0x01), addr(99))], &[], None, &ours));
+                                      // Node 1 answers and names a closer node: it is queried next.
+        assert!(l.on_response(
+            10,
+            t0,
+            id(1),
+            &[(id(0x01 ^ 0x01), addr(99))],
+            &[],
+            None,
+            &ours
+        ));
         let p = l.plan();
         assert_eq!(p.len(), 1);
         assert_eq!(p[0].addr, addr(99));
@@ -471,7 +563,10 @@ mod tests {
         assert!(l.plan().is_empty());
         assert!(l.is_finished());
         let r = l.result(t0);
-        assert_eq!(r.closest.iter().map(|c| c.1).collect::<Vec<_>>(), [addr(99), addr(1)]);
+        assert_eq!(
+            r.closest.iter().map(|c| c.1).collect::<Vec<_>>(),
+            [addr(99), addr(1)]
+        );
         assert_eq!(r.messages, 3);
         assert_eq!(r.timeouts, 1);
         assert_eq!(r.hops, 2);
@@ -499,7 +594,14 @@ mod tests {
     fn announce_goes_to_the_closest_with_tokens() {
         let t0 = Instant::now();
         let ours = id(0xff);
-        let mut l = Lookup::new(LookupId(1), LookupKind::Announce { port: Some(1) }, id(0), t0, 8, 3);
+        let mut l = Lookup::new(
+            LookupId(1),
+            LookupKind::Announce { port: Some(1) },
+            id(0),
+            t0,
+            8,
+            3,
+        );
         for b in 1..=3u8 {
             l.add_candidate(Some(id(b)), addr(b as u16), 1, &ours);
         }
@@ -523,7 +625,13 @@ mod tests {
         let r = l.result(t0);
         assert_eq!(r.announced, 1);
         assert_eq!(r.peers, vec![addr(500), addr(501)]);
-        assert_eq!(r.trace.iter().filter(|t| t.method == "announce_peer").count(), 2);
+        assert_eq!(
+            r.trace
+                .iter()
+                .filter(|t| t.method == "announce_peer")
+                .count(),
+            2
+        );
     }
 
     #[test]
@@ -538,7 +646,10 @@ mod tests {
             l.add_candidate(Some(Id(x)), addr(i as u16), 1, &ours);
         }
         assert!(l.candidates.len() <= MAX_CANDIDATES);
-        assert!(l.candidates.windows(2).all(|w| w[0].distance < w[1].distance));
+        assert!(l
+            .candidates
+            .windows(2)
+            .all(|w| w[0].distance < w[1].distance));
         l.add_candidate(Some(ours), addr(60000), 1, &ours);
         assert!(!l.candidates.iter().any(|c| c.addr == addr(60000)));
     }

@@ -16,8 +16,8 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde::Serialize;
 use swarmlab_krpc::{
-    Body, DecodeError, ErrorCode, Id, KrpcError, Message, Method, Node4, Node6, Query, Response, TransactionId, Want,
-    SAFE_PAYLOAD,
+    Body, DecodeError, ErrorCode, Id, KrpcError, Message, Method, Node4, Node6, Query, Response,
+    TransactionId, Want, SAFE_PAYLOAD,
 };
 
 use crate::limits::{LimitCounters, Limits, QueryVerdict, RateLimiter};
@@ -207,9 +207,9 @@ impl Node {
     pub fn new(now: Instant, cfg: NodeConfig) -> Result<Node, ConfigError> {
         let mut rng = StdRng::seed_from_u64(cfg.seed);
         let id = cfg.id.unwrap_or_else(|| Id::random(&mut rng));
-        let table = RoutingTable::with_config(now, id, cfg.routing.clone())?;
+        let table = RoutingTable::with_config(now, id, cfg.routing)?;
         let tokens = TokenManager::new(now, &mut rng);
-        let store = PeerStore::new(cfg.peer_store.clone())?;
+        let store = PeerStore::new(cfg.peer_store)?;
         let limiter = RateLimiter::new(now, cfg.limits)?;
         let next_tid = rng.gen();
         Ok(Node {
@@ -280,7 +280,10 @@ impl Node {
     }
 
     /// Joins the network through these addresses (resolved by the driver): a lookup of
-    /// our own id starting from them, retried with backoff while the table is empty.
+    /// our own id starting from them, retried with backoff (1 s doubling up to
+    /// `bootstrap_backoff_max`) while the table holds fewer than k verified nodes; after
+    /// each, one find_node for a random id in every non-full bucket farther than our
+    /// neighbourhood (see `refresh_far_buckets`).
     pub fn bootstrap(&mut self, now: Instant, addrs: Vec<SocketAddr>) {
         self.bootstrap = addrs;
         self.bootstrap_backoff = Duration::from_secs(1);
@@ -319,7 +322,12 @@ impl Node {
     }
 
     /// Starts a lookup of `target`; its result comes as [`Event::LookupDone`].
-    pub fn start_lookup(&mut self, now: Instant, kind: LookupKind, target: Id) -> Result<LookupId, LookupError> {
+    pub fn start_lookup(
+        &mut self,
+        now: Instant,
+        kind: LookupKind,
+        target: Id,
+    ) -> Result<LookupId, LookupError> {
         if self.lookups.len() >= self.cfg.max_lookups {
             return Err(LookupError::TooMany(self.cfg.max_lookups));
         }
@@ -369,7 +377,11 @@ impl Node {
                 break;
             }
             self.soft.pop();
-            if let Some(Request { purpose: Purpose::Lookup(lid), .. }) = self.requests.get(&tid) {
+            if let Some(Request {
+                purpose: Purpose::Lookup(lid),
+                ..
+            }) = self.requests.get(&tid)
+            {
                 let lid = *lid;
                 if let Some(mut l) = self.lookups.remove(&lid) {
                     l.on_slow(tid);
@@ -389,7 +401,10 @@ impl Node {
         }
         if self.retry_at.is_some_and(|t| t <= now) {
             self.retry_at = None;
-            let ids: Vec<LookupId> = self.lookups.keys().copied().collect();
+            // In id order: a HashMap's order differs between runs, and the order in
+            // which lookups send decides what the driver (or simulator) does next.
+            let mut ids: Vec<LookupId> = self.lookups.keys().copied().collect();
+            ids.sort_unstable();
             for lid in ids {
                 if let Some(l) = self.lookups.remove(&lid) {
                     self.run_lookup(now, l);
@@ -425,7 +440,11 @@ impl Node {
                 self.run_lookup(now, l);
             }
         }
-        if self.table.is_empty() && !self.bootstrap.is_empty() && self.bootstrap_lookup.is_none() && self.next_bootstrap.is_none() {
+        if self.table.is_empty()
+            && !self.bootstrap.is_empty()
+            && self.bootstrap_lookup.is_none()
+            && self.next_bootstrap.is_none()
+        {
             self.next_bootstrap = Some(now);
         }
     }
@@ -463,7 +482,10 @@ impl Node {
                 if let Some(t) = tid.to_u32() {
                     if self.requests.get(&t).is_some_and(|r| r.to == from) {
                         if let Some(req) = self.requests.remove(&t) {
-                            let outcome = Outcome::Error { code: 0, message: e.to_string() };
+                            let outcome = Outcome::Error {
+                                code: 0,
+                                message: e.to_string(),
+                            };
                             self.on_request_failed(now, t, req, outcome, false);
                         }
                     }
@@ -508,25 +530,42 @@ impl Node {
                 let mut r = Response::new(self.id);
                 r.token = Some(self.tokens.issue(now, from, info_hash).as_bytes().to_vec());
                 self.fill_nodes(now, &mut r, info_hash, *want, from);
-                let values = self.store.get_sample(now, info_hash, swarmlab_krpc::GET_PEERS_SAFE_VALUES_V4, &mut self.rng);
+                let values = self.store.get_sample(
+                    now,
+                    info_hash,
+                    swarmlab_krpc::GET_PEERS_SAFE_VALUES_V4,
+                    &mut self.rng,
+                );
                 if !values.is_empty() {
                     r.values = Some(values);
                 }
                 Body::Response(r)
             }
-            Method::AnnouncePeer { info_hash, port, implied_port, token } => {
+            Method::AnnouncePeer {
+                info_hash,
+                port,
+                implied_port,
+                token,
+            } => {
                 if self.tokens.verify(now, from, info_hash, token) {
                     let port = if *implied_port { from.port() } else { *port };
                     let peer = SocketAddr::new(from.ip(), port);
-                    if self.store.announce(now, *info_hash, peer, false) == AnnounceOutcome::Invalid {
-                        Body::Error(KrpcError { code: ErrorCode::Protocol, message: "invalid port".into() })
+                    if self.store.announce(now, *info_hash, peer, false) == AnnounceOutcome::Invalid
+                    {
+                        Body::Error(KrpcError {
+                            code: ErrorCode::Protocol,
+                            message: "invalid port".into(),
+                        })
                     } else {
                         self.stats.announces_stored += 1;
                         Body::Response(Response::new(self.id))
                     }
                 } else {
                     self.stats.announces_bad_token += 1;
-                    Body::Error(KrpcError { code: ErrorCode::Protocol, message: "bad token".into() })
+                    Body::Error(KrpcError {
+                        code: ErrorCode::Protocol,
+                        message: "bad token".into(),
+                    })
                 }
             }
         };
@@ -535,7 +574,12 @@ impl Node {
         } else {
             self.stats.replies_sent += 1;
         }
-        let mut msg = Message { tid, version: Some(VERSION.to_vec()), ip: Some(from), body: reply };
+        let mut msg = Message {
+            tid,
+            version: Some(VERSION.to_vec()),
+            ip: Some(from),
+            body: reply,
+        };
         msg.fit_values(SAFE_PAYLOAD);
         self.send(from, msg);
         if !q.read_only {
@@ -545,7 +589,14 @@ impl Node {
     }
 
     /// `nodes` (and `nodes6` for an IPv6 table) closest to `target`.
-    fn fill_nodes(&mut self, now: Instant, r: &mut Response, target: &Id, want: Want, from: SocketAddr) {
+    fn fill_nodes(
+        &mut self,
+        now: Instant,
+        r: &mut Response,
+        target: &Id,
+        want: Want,
+        from: SocketAddr,
+    ) {
         let closest = self.table.closest(now, target, self.cfg.k);
         let v6_asker = from.is_ipv6() && !is_v4_mapped(&from);
         let want_v4 = want.n4 || (want.is_empty() && !v6_asker);
@@ -566,7 +617,14 @@ impl Node {
         }
     }
 
-    fn on_response(&mut self, now: Instant, from: SocketAddr, tid: &TransactionId, r: Response, ip: Option<SocketAddr>) {
+    fn on_response(
+        &mut self,
+        now: Instant,
+        from: SocketAddr,
+        tid: &TransactionId,
+        r: Response,
+        ip: Option<SocketAddr>,
+    ) {
         let Some(t) = tid.to_u32() else {
             self.stats.bad_responses += 1;
             return;
@@ -578,7 +636,9 @@ impl Node {
                 return;
             }
         }
-        let Some(req) = self.requests.remove(&t) else { return };
+        let Some(req) = self.requests.remove(&t) else {
+            return;
+        };
         self.stats.responses_in += 1;
         if let Some(ip) = ip {
             self.vote_external(now, ip);
@@ -604,21 +664,38 @@ impl Node {
     fn on_error(&mut self, now: Instant, from: SocketAddr, tid: &TransactionId, e: KrpcError) {
         self.stats.errors_in += 1;
         let Some(t) = tid.to_u32() else { return };
-        if !self.requests.get(&t).is_some_and(|r| canonical(r.to) == canonical(from)) {
+        if self
+            .requests
+            .get(&t)
+            .is_none_or(|r| canonical(r.to) != canonical(from))
+        {
             self.stats.bad_responses += 1;
             return;
         }
         if let Some(req) = self.requests.remove(&t) {
-            let outcome = Outcome::Error { code: e.code.code(), message: e.message };
+            let outcome = Outcome::Error {
+                code: e.code.code(),
+                message: e.message,
+            };
             self.on_request_failed(now, t, req, outcome, false);
         }
     }
 
-    fn on_request_failed(&mut self, now: Instant, tid: u32, req: Request, outcome: Outcome, timed_out: bool) {
+    fn on_request_failed(
+        &mut self,
+        now: Instant,
+        tid: u32,
+        req: Request,
+        outcome: Outcome,
+        timed_out: bool,
+    ) {
         if timed_out {
             if let Some(id) = req.node {
                 let out = self.table.on_timeout(now, &id, req.to);
-                if let crate::routing::TimeoutOutcome::Evicted { promoted: Some(p), .. } = out {
+                if let crate::routing::TimeoutOutcome::Evicted {
+                    promoted: Some(p), ..
+                } = out
+                {
                     if p.state != crate::routing::NodeState::Good {
                         self.send_ping(now, p.id, p.addr);
                     }
@@ -660,11 +737,21 @@ impl Node {
         self.buf.clear();
         msg.encode_into(&mut self.buf);
         self.stats.datagrams_out += 1;
-        self.transmits.push_back(Transmit { to, payload: self.buf.clone() });
+        self.transmits.push_back(Transmit {
+            to,
+            payload: self.buf.clone(),
+        });
     }
 
     /// Sends a query if the outgoing cap allows; returns its transaction id.
-    fn send_query(&mut self, now: Instant, to: SocketAddr, node: Option<Id>, method: Method, purpose: Purpose) -> Option<u32> {
+    fn send_query(
+        &mut self,
+        now: Instant,
+        to: SocketAddr,
+        node: Option<Id>,
+        method: Method,
+        purpose: Purpose,
+    ) -> Option<u32> {
         if !self.limiter.allow_outgoing(now) {
             self.stats.outgoing_capped += 1;
             let at = self.limiter.outgoing_ready_at(now);
@@ -684,7 +771,8 @@ impl Node {
         msg.version = Some(VERSION.to_vec());
         self.send(to, msg);
         self.requests.insert(tid, Request { to, node, purpose });
-        self.deadlines.push(Reverse((now + self.cfg.request_timeout, tid)));
+        self.deadlines
+            .push(Reverse((now + self.cfg.request_timeout, tid)));
         if matches!(purpose, Purpose::Lookup(_)) {
             self.soft.push(Reverse((now + self.cfg.soft_timeout, tid)));
         }
@@ -693,7 +781,11 @@ impl Node {
 
     fn send_ping(&mut self, now: Instant, id: Id, addr: SocketAddr) {
         // One ping at a time per node.
-        if self.requests.values().any(|r| r.to == addr && matches!(r.purpose, Purpose::Ping)) {
+        if self
+            .requests
+            .values()
+            .any(|r| r.to == addr && matches!(r.purpose, Purpose::Ping))
+        {
             return;
         }
         self.send_query(now, addr, Some(id), Method::Ping, Purpose::Ping);
@@ -728,8 +820,14 @@ impl Node {
                 implied_port: port.is_none(),
                 token: token.clone(),
             },
-            (_, LookupKind::FindNode) => Method::FindNode { target: l.target, want: Want::default() },
-            _ => Method::GetPeers { info_hash: l.target, want: Want::default() },
+            (_, LookupKind::FindNode) => Method::FindNode {
+                target: l.target,
+                want: Want::default(),
+            },
+            _ => Method::GetPeers {
+                info_hash: l.target,
+                want: Want::default(),
+            },
         };
         self.send_query(now, p.addr, p.id, method, Purpose::Lookup(l.id))
     }
@@ -743,16 +841,51 @@ impl Node {
         let result = l.result(now);
         if self.bootstrap_lookup == Some(lid) {
             self.bootstrap_lookup = None;
-            if self.table.is_empty() {
+            // Joined once the table holds k verified nodes. With fewer (the network
+            // is tiny, or replies were lost and the self-lookup met only the bootstrap
+            // node), nobody knows us yet and we know nobody: look ourselves up again,
+            // with the same backoff as for an empty table, instead of staying cut off
+            // until the first bucket refresh 15 minutes later.
+            let k = self.table.config().k;
+            if self.table.closest(now, &self.id, k).len() < k {
                 self.next_bootstrap = Some(now + self.bootstrap_backoff);
-                self.bootstrap_backoff = (self.bootstrap_backoff * 2).min(self.cfg.bootstrap_backoff_max);
+                self.bootstrap_backoff =
+                    (self.bootstrap_backoff * 2).min(self.cfg.bootstrap_backoff_max);
             } else {
                 self.bootstrap_backoff = Duration::from_secs(1);
+            }
+            if !self.table.is_empty() {
+                self.refresh_far_buckets(now);
             }
         }
         if !internal {
             self.stats.lookups_done += 1;
             self.events.push_back(Event::LookupDone(Box::new(result)));
+        }
+    }
+
+    /// After the self-lookup of a join: one find_node for a random id in each bucket
+    /// farther than our own neighbourhood that is not full (Kademlia §2.3: "u
+    /// refreshes all k-buckets further away than its closest neighbor").
+    ///
+    /// The self-lookup only meets nodes on the path towards our own id, so the far
+    /// buckets (half of the id space for bucket 0) stay nearly empty until their first
+    /// periodic refresh, 15 minutes later; until then our lookups of ids in those
+    /// ranges start from the wrong half of the network and may never reach it.
+    fn refresh_far_buckets(&mut self, now: Instant) {
+        let stats = self.table.bucket_stats(now);
+        let last = stats.len().saturating_sub(1);
+        for s in &stats[..last] {
+            if s.good + s.questionable >= self.table.config().k
+                || self.lookups.len() >= self.cfg.max_lookups
+            {
+                continue;
+            }
+            if let Some(t) = self.table.random_id_in_bucket(s.index, &mut self.rng) {
+                let mut l = self.new_lookup(now, LookupKind::FindNode, t);
+                l.internal = true;
+                self.run_lookup(now, l);
+            }
         }
     }
 

@@ -519,6 +519,10 @@ pub struct RoutingTable {
     /// Upper bound of every entry's `good_until` (never lowered except on
     /// rebuild): when `now` is past it no node is good.
     latest_good: GoodUntil,
+    /// Until when [`take_pings`](Self::take_pings) certainly has nothing to
+    /// return (no change since its last scan, and no ping retry or good
+    /// node expiring before then). `None`: scan on the next call.
+    pings_quiet_until: Option<Instant>,
 }
 
 impl RoutingTable {
@@ -541,6 +545,7 @@ impl RoutingTable {
             by_ip: HashMap::new(),
             len: 0,
             latest_good: GoodUntil::Not,
+            pings_quiet_until: None,
         }
     }
 
@@ -671,6 +676,7 @@ impl RoutingTable {
     /// Records that node `id` at `addr` was seen at `now` in the way `seen`
     /// says, inserting it if new. See the module docs for the policy.
     pub fn insert(&mut self, now: Instant, id: Id, addr: SocketAddr, seen: Seen) -> InsertOutcome {
+        self.pings_quiet_until = None;
         if id == self.our_id {
             return InsertOutcome::Rejected(Reject::OwnId);
         }
@@ -906,24 +912,34 @@ impl RoutingTable {
     fn pick_ping(&mut self, bi: usize, now: Instant) -> Option<NodeInfo> {
         let cfg = self.cfg;
         let b = self.buckets.get_mut(bi)?;
-        let in_flight = b
-            .nodes
-            .iter()
-            .filter(|e| e.ping_in_flight(now, &cfg))
-            .count();
+        if b.cache.is_empty() {
+            return None; // no candidate waits: nothing to ping for
+        }
+        // One pass (this runs on every tick for every bucket with candidates):
+        // count the pings in flight and find the least recently seen
+        // questionable or unverified node without one.
+        let mut in_flight = 0;
+        let mut pick: Option<(usize, Instant)> = None;
+        for (i, e) in b.nodes.iter().enumerate() {
+            if e.ping_in_flight(now, &cfg) {
+                in_flight += 1;
+                continue;
+            }
+            if !matches!(
+                e.state(now, &cfg),
+                NodeState::Questionable | NodeState::Unverified
+            ) {
+                continue;
+            }
+            let seen = e.last_seen();
+            if pick.is_none_or(|(_, s)| seen < s) {
+                pick = Some((i, seen));
+            }
+        }
         if in_flight >= b.cache.len() {
             return None;
         }
-        let e = b
-            .nodes
-            .iter_mut()
-            .filter(|e| {
-                matches!(
-                    e.state(now, &cfg),
-                    NodeState::Questionable | NodeState::Unverified
-                ) && !e.ping_in_flight(now, &cfg)
-            })
-            .min_by_key(|e| e.last_seen())?;
+        let e = &mut b.nodes[pick?.0];
         e.ping_sent = Some(now);
         Some(e.info(now, &cfg))
     }
@@ -935,11 +951,18 @@ impl RoutingTable {
     /// [`on_timeout`](Self::on_timeout). Call after handling events or on a
     /// timer (e.g. every few seconds).
     pub fn take_pings(&mut self, now: Instant) -> Vec<NodeInfo> {
+        // Nodes call this on every tick: skip the scan while nothing can have
+        // changed (no insert/timeout/removal since the last scan, and no ping
+        // retry or good node's expiry has come).
+        if self.pings_quiet_until.is_some_and(|t| now < t) {
+            return Vec::new();
+        }
         let cfg = self.cfg;
         let mut out = Vec::new();
         for bi in 0..self.buckets.len() {
             for e in &mut self.buckets[bi].nodes {
-                if e.state(now, &cfg) == NodeState::Unverified && !e.ping_in_flight(now, &cfg) {
+                // Unverified: never responded and never failed.
+                if e.last_response.is_none() && e.failures == 0 && !e.ping_in_flight(now, &cfg) {
                     e.ping_sent = Some(now);
                     out.push(e.info(now, &cfg));
                 }
@@ -948,12 +971,38 @@ impl RoutingTable {
                 out.push(p);
             }
         }
+        // Without a change, the next scan can only find something once a ping
+        // in flight may be retried or a good node turns questionable.
+        let mut quiet: Option<Instant> = None;
+        let mut bound = |t: Option<Instant>| {
+            if let Some(t) = t {
+                quiet = Some(quiet.map_or(t, |q| q.min(t)));
+            }
+        };
+        for e in self.buckets.iter().flat_map(|b| b.nodes.iter()) {
+            if let Some(p) = e.ping_sent.and_then(|p| p.checked_add(cfg.ping_retry)) {
+                if p > now {
+                    bound(Some(p));
+                }
+            }
+            if let GoodUntil::Until(t) = e.good_until {
+                if t > now {
+                    bound(Some(t));
+                }
+            }
+        }
+        // Nothing that time alone can change: quiet until the next change.
+        self.pings_quiet_until = Some(quiet.unwrap_or_else(|| {
+            now.checked_add(Duration::from_secs(365 * 86_400))
+                .unwrap_or(now)
+        }));
         out
     }
 
     /// Node `id` at `addr` did not answer one of our queries in time.
     /// Ignored unless both id and address match an entry.
     pub fn on_timeout(&mut self, now: Instant, id: &Id, addr: SocketAddr) -> TimeoutOutcome {
+        self.pings_quiet_until = None;
         let addr = canonical(addr);
         let Some(loc) = self.find(id) else {
             return TimeoutOutcome::Unknown;
@@ -991,6 +1040,7 @@ impl RoutingTable {
     /// Removes node `id` (bucket or cache); a cached candidate takes a freed
     /// bucket slot.
     pub fn remove(&mut self, now: Instant, id: &Id) -> Option<NodeInfo> {
+        self.pings_quiet_until = None;
         let loc = self.find(id)?;
         let e = self.take(loc);
         if !loc.in_cache {
@@ -1210,6 +1260,7 @@ impl RoutingTable {
     /// dropped; returns how many. Bucket timers restart at `now`; the
     /// caller should then look up its new id to fill the near buckets.
     pub fn set_our_id(&mut self, now: Instant, new_id: Id) -> usize {
+        self.pings_quiet_until = None;
         let cfg = self.cfg;
         let mut all: Vec<(bool, Entry)> = Vec::with_capacity(self.len + self.cached_len());
         for b in self.buckets.drain(..) {

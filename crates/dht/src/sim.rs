@@ -16,6 +16,7 @@ use swarmlab_krpc::Id;
 
 use crate::lookup::{LookupId, LookupKind, LookupResult};
 use crate::node::{Event, Node, NodeConfig};
+use crate::routing::NodeState;
 use crate::ConfigError;
 
 /// Network conditions.
@@ -32,16 +33,29 @@ pub struct SimConfig {
 
 impl Default for SimConfig {
     fn default() -> Self {
-        SimConfig { latency: Duration::from_millis(20), jitter: Duration::from_millis(10), loss: 0.0, seed: 1 }
+        SimConfig {
+            latency: Duration::from_millis(20),
+            jitter: Duration::from_millis(10),
+            loss: 0.0,
+            seed: 1,
+        }
     }
 }
 
-#[derive(PartialEq, Eq, PartialOrd, Ord)]
+/// What is due at some instant (small, so the queue moves little memory).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Item {
-    /// Deliver `payload` from `from` to node `to`.
-    Datagram { to: usize, from: SocketAddr, payload: Vec<u8> },
+    /// Deliver the datagram in this slot of `Sim::flight`.
+    Datagram(u32),
     /// Node `i` asked to be woken.
-    Timer(usize),
+    Timer(u32),
+}
+
+/// A datagram on its way: from node `from` to node `to`.
+struct InFlight {
+    to: u32,
+    from: u32,
+    payload: Vec<u8>,
 }
 
 /// The simulated network.
@@ -51,8 +65,10 @@ pub struct Sim {
     start: Instant,
     nodes: Vec<Node>,
     addrs: Vec<SocketAddr>,
-    index: HashMap<SocketAddr, usize>,
     queue: BinaryHeap<Reverse<(Instant, u64, Item)>>,
+    /// Datagrams in flight (slots of `Item::Datagram`), and the free slots.
+    flight: Vec<Option<InFlight>>,
+    free: Vec<u32>,
     seq: u64,
     rng: StdRng,
     /// Finished lookups by (node, lookup id).
@@ -70,6 +86,26 @@ pub fn sim_addr(i: usize) -> SocketAddr {
     SocketAddr::from((Ipv4Addr::from(0x0a00_0000 | i), 6881))
 }
 
+/// The node index of a simulated address (the inverse of [`sim_addr`]).
+pub fn sim_index(addr: SocketAddr) -> Option<usize> {
+    match addr {
+        SocketAddr::V4(a) if a.port() == 6881 => {
+            let ip = u32::from(*a.ip());
+            (ip >> 24 == 10 && ip & 0x00ff_ffff != 0).then(|| (ip & 0x00ff_ffff) as usize - 1)
+        }
+        _ => None,
+    }
+}
+
+/// How a node added by [`Sim::grow`] finds the network.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Join {
+    /// Bootstraps from node 0 only (how real networks grow: one well-known router).
+    First,
+    /// Bootstraps from this many distinct existing nodes picked at random.
+    Random(usize),
+}
+
 impl Sim {
     pub fn new(cfg: SimConfig) -> Sim {
         let now = Instant::now();
@@ -79,8 +115,9 @@ impl Sim {
             start: now,
             nodes: Vec::new(),
             addrs: Vec::new(),
-            index: HashMap::new(),
             queue: BinaryHeap::new(),
+            flight: Vec::new(),
+            free: Vec::new(),
             seq: 0,
             rng: StdRng::seed_from_u64(cfg.seed),
             done: HashMap::new(),
@@ -131,9 +168,55 @@ impl Sim {
         self.nodes.push(node);
         self.addrs.push(addr);
         self.timers.push(None);
-        self.index.insert(addr, i);
         self.flush(i);
         Ok(i)
+    }
+
+    /// Grows the network by `n` nodes, one at a time: each is added with `cfg`, joins as
+    /// `join` says, and the network runs for `gap` before the next one arrives. The
+    /// choice of bootstrap nodes uses the simulation's RNG (deterministic).
+    pub fn grow(
+        &mut self,
+        n: usize,
+        cfg: &NodeConfig,
+        join: Join,
+        gap: Duration,
+    ) -> Result<(), ConfigError> {
+        for _ in 0..n {
+            let i = self.add_node(cfg.clone())?;
+            if i > 0 {
+                let via = match join {
+                    Join::First => vec![0],
+                    Join::Random(m) => {
+                        rand::seq::index::sample(&mut self.rng, i, m.clamp(1, i)).into_vec()
+                    }
+                };
+                self.bootstrap(i, &via);
+            }
+            self.run_for(gap);
+        }
+        Ok(())
+    }
+
+    /// For each node, how many *other* nodes hold it in a routing-table bucket as a
+    /// verified node (good or questionable: it answered their query). A node with 0 is
+    /// in nobody's table and cannot be found by a lookup.
+    pub fn table_presence(&self) -> Vec<usize> {
+        let now = self.now;
+        let mut count = vec![0usize; self.nodes.len()];
+        for (i, node) in self.nodes.iter().enumerate() {
+            for e in node.table().entries(now) {
+                if !matches!(e.state, NodeState::Good | NodeState::Questionable) {
+                    continue;
+                }
+                if let Some(j) = sim_index(e.addr).filter(|&j| j != i && j < count.len()) {
+                    if self.nodes[j].id() == e.id {
+                        count[j] += 1;
+                    }
+                }
+            }
+        }
+        count
     }
 
     /// Node `i` joins through the nodes `via`.
@@ -153,7 +236,13 @@ impl Sim {
     }
 
     /// Runs until node `i`'s lookup ends (or `limit` of simulated time passes).
-    pub fn run_lookup(&mut self, i: usize, kind: LookupKind, target: Id, limit: Duration) -> Option<LookupResult> {
+    pub fn run_lookup(
+        &mut self,
+        i: usize,
+        kind: LookupKind,
+        target: Id,
+        limit: Duration,
+    ) -> Option<LookupResult> {
         let lid = self.start_lookup(i, kind, target)?;
         let deadline = self.now + limit;
         while self.now <= deadline {
@@ -176,19 +265,29 @@ impl Sim {
 
     /// Processes the next item due no later than `until`; false when there is none.
     fn step(&mut self, until: Instant) -> bool {
-        let Some(Reverse((t, _, _))) = self.queue.peek() else { return false };
+        let Some(Reverse((t, _, _))) = self.queue.peek() else {
+            return false;
+        };
         if *t > until {
             return false;
         }
-        let Some(Reverse((t, _, item))) = self.queue.pop() else { return false };
+        let Some(Reverse((t, _, item))) = self.queue.pop() else {
+            return false;
+        };
         self.now = self.now.max(t);
         let now = self.now;
         match item {
-            Item::Datagram { to, from, payload } => {
-                self.nodes[to].handle(now, from, &payload);
+            Item::Datagram(slot) => {
+                let Some(d) = self.flight[slot as usize].take() else {
+                    return true;
+                };
+                self.free.push(slot);
+                let (to, from) = (d.to as usize, self.addrs[d.from as usize]);
+                self.nodes[to].handle(now, from, &d.payload);
                 self.flush(to);
             }
             Item::Timer(i) => {
+                let i = i as usize;
                 if self.timers[i] != Some(t) {
                     return true; // superseded by an earlier timer
                 }
@@ -212,21 +311,20 @@ impl Sim {
             let t = t.max(self.now);
             if self.timers[i].is_none_or(|s| t < s) {
                 self.timers[i] = Some(t);
-                self.push(t, Item::Timer(i));
+                self.push(t, Item::Timer(i as u32));
             }
         }
     }
 
     /// Moves node `i`'s datagrams onto the network and collects its events.
     fn flush(&mut self, i: usize) {
-        let from = self.addrs[i];
         while let Some(tx) = self.nodes[i].poll_transmit() {
             self.sent += 1;
             if self.cfg.loss > 0.0 && self.rng.gen_bool(self.cfg.loss.min(1.0)) {
                 self.lost += 1;
                 continue;
             }
-            let Some(&to) = self.index.get(&tx.to) else {
+            let Some(to) = sim_index(tx.to).filter(|&j| j < self.nodes.len()) else {
                 self.lost += 1;
                 continue;
             };
@@ -236,7 +334,22 @@ impl Sim {
                 self.cfg.jitter.mul_f64(self.rng.gen::<f64>())
             };
             let at = self.now + self.cfg.latency + jitter;
-            self.push(at, Item::Datagram { to, from, payload: tx.payload });
+            let d = InFlight {
+                to: to as u32,
+                from: i as u32,
+                payload: tx.payload,
+            };
+            let slot = match self.free.pop() {
+                Some(s) => {
+                    self.flight[s as usize] = Some(d);
+                    s
+                }
+                None => {
+                    self.flight.push(Some(d));
+                    (self.flight.len() - 1) as u32
+                }
+            };
+            self.push(at, Item::Datagram(slot));
         }
         while let Some(ev) = self.nodes[i].poll_event() {
             if let Event::LookupDone(r) = ev {

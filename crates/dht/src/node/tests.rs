@@ -11,11 +11,17 @@ use crate::node::{Node, NodeConfig};
 use crate::sim::{Sim, SimConfig};
 
 fn cfg() -> NodeConfig {
-    NodeConfig { limits: Limits::unlimited(), ..NodeConfig::default() }
+    NodeConfig {
+        limits: Limits::unlimited(),
+        ..NodeConfig::default()
+    }
 }
 
 fn net(n: usize, seed: u64) -> Sim {
-    let mut sim = Sim::new(SimConfig { seed, ..SimConfig::default() });
+    let mut sim = Sim::new(SimConfig {
+        seed,
+        ..SimConfig::default()
+    });
     for i in 0..n {
         sim.add_node(cfg()).unwrap();
         if i > 0 {
@@ -31,14 +37,24 @@ fn net(n: usize, seed: u64) -> Sim {
 fn nodes_join_and_find_each_other() {
     let mut sim = net(60, 7);
     for i in 0..sim.len() {
-        assert!(sim.node(i).table().len() >= 8, "node {i} has {} nodes", sim.node(i).table().len());
+        assert!(
+            sim.node(i).table().len() >= 8,
+            "node {i} has {} nodes",
+            sim.node(i).table().len()
+        );
     }
     // find_node of every node's id finds that node.
     for i in 0..sim.len() {
         let target = sim.node(i).id();
         let from = (i + 17) % sim.len();
-        let r = sim.run_lookup(from, LookupKind::FindNode, target, Duration::from_secs(20)).unwrap();
-        assert_eq!(r.closest.first().map(|c| c.0), Some(target), "lookup of node {i} from {from}");
+        let r = sim
+            .run_lookup(from, LookupKind::FindNode, target, Duration::from_secs(20))
+            .unwrap();
+        assert_eq!(
+            r.closest.first().map(|c| c.0),
+            Some(target),
+            "lookup of node {i} from {from}"
+        );
         assert!(r.messages <= 40, "{} messages", r.messages);
         assert!(r.trace.iter().all(|t| t.distance_bits.is_some()));
     }
@@ -48,15 +64,32 @@ fn nodes_join_and_find_each_other() {
 fn announce_then_get_peers_finds_the_peer() {
     let mut sim = net(50, 11);
     let ih = Id([0x42; 20]);
-    let r = sim.run_lookup(3, LookupKind::Announce { port: Some(51413) }, ih, Duration::from_secs(20)).unwrap();
+    let r = sim
+        .run_lookup(
+            3,
+            LookupKind::Announce { port: Some(51413) },
+            ih,
+            Duration::from_secs(20),
+        )
+        .unwrap();
     assert!(r.announced >= 6, "announced to {}", r.announced);
-    let r = sim.run_lookup(40, LookupKind::GetPeers, ih, Duration::from_secs(20)).unwrap();
+    let r = sim
+        .run_lookup(40, LookupKind::GetPeers, ih, Duration::from_secs(20))
+        .unwrap();
     let want = SocketAddr::new(sim.addr(3).ip(), 51413);
     assert_eq!(r.peers, vec![want]);
     // implied_port announces the UDP source port.
     let ih2 = Id([0x43; 20]);
-    sim.run_lookup(5, LookupKind::Announce { port: None }, ih2, Duration::from_secs(20)).unwrap();
-    let r = sim.run_lookup(6, LookupKind::GetPeers, ih2, Duration::from_secs(20)).unwrap();
+    sim.run_lookup(
+        5,
+        LookupKind::Announce { port: None },
+        ih2,
+        Duration::from_secs(20),
+    )
+    .unwrap();
+    let r = sim
+        .run_lookup(6, LookupKind::GetPeers, ih2, Duration::from_secs(20))
+        .unwrap();
     assert_eq!(r.peers, vec![sim.addr(5)]);
 }
 
@@ -64,7 +97,14 @@ fn announce_then_get_peers_finds_the_peer() {
 fn same_seed_same_run() {
     let run = |seed| {
         let mut sim = net(30, seed);
-        let r = sim.run_lookup(4, LookupKind::FindNode, Id([9; 20]), Duration::from_secs(20)).unwrap();
+        let r = sim
+            .run_lookup(
+                4,
+                LookupKind::FindNode,
+                Id([9; 20]),
+                Duration::from_secs(20),
+            )
+            .unwrap();
         (r.closest, r.messages, sim.sent)
     };
     assert_eq!(run(5), run(5));
@@ -72,7 +112,11 @@ fn same_seed_same_run() {
 
 #[test]
 fn lookups_survive_loss_and_report_timeouts() {
-    let mut sim = Sim::new(SimConfig { loss: 0.2, seed: 3, ..SimConfig::default() });
+    let mut sim = Sim::new(SimConfig {
+        loss: 0.2,
+        seed: 3,
+        ..SimConfig::default()
+    });
     for i in 0..40 {
         sim.add_node(cfg()).unwrap();
         if i > 0 {
@@ -82,7 +126,9 @@ fn lookups_survive_loss_and_report_timeouts() {
     }
     sim.run_for(Duration::from_secs(60));
     let target = sim.node(25).id();
-    let r = sim.run_lookup(2, LookupKind::FindNode, target, Duration::from_secs(30)).unwrap();
+    let r = sim
+        .run_lookup(2, LookupKind::FindNode, target, Duration::from_secs(30))
+        .unwrap();
     assert_eq!(r.closest.first().map(|c| c.0), Some(target));
     assert!(sim.lost > 0);
 }
@@ -101,18 +147,34 @@ fn bootstrap_retries_until_the_network_appears() {
     assert_eq!(sim.addr(b), b_addr);
     sim.run_for(Duration::from_secs(70));
     assert_eq!(sim.node(a).table().len(), 1);
-    assert_eq!(sim.node(b).table().len(), 1, "b learned of a from its queries");
+    assert_eq!(
+        sim.node(b).table().len(),
+        1,
+        "b learned of a from its queries"
+    );
 }
 
 // ------------------------------------------------------------------ hostile input
 
 fn lone() -> (Node, std::time::Instant) {
     let now = std::time::Instant::now();
-    (Node::new(now, NodeConfig { seed: 1, ..NodeConfig::default() }).unwrap(), now)
+    (
+        Node::new(
+            now,
+            NodeConfig {
+                seed: 1,
+                ..NodeConfig::default()
+            },
+        )
+        .unwrap(),
+        now,
+    )
 }
 
 fn replies(n: &mut Node) -> Vec<Message> {
-    std::iter::from_fn(|| n.poll_transmit()).map(|t| Message::decode(&t.payload).unwrap()).collect()
+    std::iter::from_fn(|| n.poll_transmit())
+        .map(|t| Message::decode(&t.payload).unwrap())
+        .collect()
 }
 
 const FROM: &str = "198.51.100.7:6881";
@@ -122,13 +184,25 @@ fn answers_every_query_and_echoes_any_transaction_id() {
     let (mut n, now) = lone();
     let from: SocketAddr = FROM.parse().unwrap();
     for tid in [&b""[..], b"a", b"aa", b"abcd", b"12345678"] {
-        let q = Message::query(TransactionId::new(tid), Id([1; 20]), Method::FindNode { target: Id([2; 20]), want: Want::default() });
+        let q = Message::query(
+            TransactionId::new(tid),
+            Id([1; 20]),
+            Method::FindNode {
+                target: Id([2; 20]),
+                want: Want::default(),
+            },
+        );
         n.handle(now, from, &q.encode());
         let r = replies(&mut n);
-        let reply = r.iter().find(|m| matches!(m.body, Body::Response(_))).unwrap();
+        let reply = r
+            .iter()
+            .find(|m| matches!(m.body, Body::Response(_)))
+            .unwrap();
         assert_eq!(reply.tid.as_bytes(), tid);
         assert_eq!(reply.ip, Some(from));
-        let Body::Response(Response { nodes: Some(_), .. }) = &reply.body else { panic!("find_node reply without nodes") };
+        let Body::Response(Response { nodes: Some(_), .. }) = &reply.body else {
+            panic!("find_node reply without nodes")
+        };
     }
 }
 
@@ -137,7 +211,11 @@ fn malformed_and_unknown_queries_get_203_and_204() {
     let (mut n, now) = lone();
     let from: SocketAddr = FROM.parse().unwrap();
     n.handle(now, from, b"d1:ad2:id3:xyze1:q4:ping1:t2:aa1:y1:qe");
-    n.handle(now, from, b"d1:ad2:id20:abcdefghij0123456789e1:q4:vote1:t2:bb1:y1:qe");
+    n.handle(
+        now,
+        from,
+        b"d1:ad2:id20:abcdefghij0123456789e1:q4:vote1:t2:bb1:y1:qe",
+    );
     let r = replies(&mut n);
     let codes: Vec<(Vec<u8>, i64)> = r
         .iter()
@@ -159,7 +237,12 @@ fn garbage_is_dropped_silently_and_counted() {
         b"hello".to_vec(),
         b"d1:t".to_vec(),
         b"i42e".to_vec(),
-        [b"d1:t60000:".to_vec(), vec![b'x'; 60_000], b"1:y1:xe".to_vec()].concat(),
+        [
+            b"d1:t60000:".to_vec(),
+            vec![b'x'; 60_000],
+            b"1:y1:xe".to_vec(),
+        ]
+        .concat(),
         [b"l".to_vec(), b"i1e".repeat(10_000), b"e".to_vec()].concat(),
         b"d1:rd2:id20:abcdefghij0123456789e1:t4:zzzz1:y1:re".to_vec(), // unexpected response
     ];
@@ -179,15 +262,29 @@ fn announce_with_a_bad_token_is_refused_and_stores_nothing() {
     let q = Message::query(
         TransactionId::new(&b"an"[..]),
         Id([1; 20]),
-        Method::AnnouncePeer { info_hash: ih, port: 6881, implied_port: false, token: b"forged".to_vec() },
+        Method::AnnouncePeer {
+            info_hash: ih,
+            port: 6881,
+            implied_port: false,
+            token: b"forged".to_vec(),
+        },
     );
     n.handle(now, from, &q.encode());
     let r = replies(&mut n);
-    assert!(r.iter().any(|m| matches!(&m.body, Body::Error(e) if e.code == ErrorCode::Protocol)));
+    assert!(r
+        .iter()
+        .any(|m| matches!(&m.body, Body::Error(e) if e.code == ErrorCode::Protocol)));
     assert_eq!(n.peer_store().peer_count(), 0);
     assert_eq!(n.stats().announces_bad_token, 1);
     // With the token from get_peers it is stored.
-    let gp = Message::query(TransactionId::new(&b"gp"[..]), Id([1; 20]), Method::GetPeers { info_hash: ih, want: Want::default() });
+    let gp = Message::query(
+        TransactionId::new(&b"gp"[..]),
+        Id([1; 20]),
+        Method::GetPeers {
+            info_hash: ih,
+            want: Want::default(),
+        },
+    );
     n.handle(now, from, &gp.encode());
     let token = replies(&mut n)
         .into_iter()
@@ -196,7 +293,16 @@ fn announce_with_a_bad_token_is_refused_and_stores_nothing() {
             _ => None,
         })
         .unwrap();
-    let q = Message::query(TransactionId::new(&b"an"[..]), Id([1; 20]), Method::AnnouncePeer { info_hash: ih, port: 6881, implied_port: false, token });
+    let q = Message::query(
+        TransactionId::new(&b"an"[..]),
+        Id([1; 20]),
+        Method::AnnouncePeer {
+            info_hash: ih,
+            port: 6881,
+            implied_port: false,
+            token,
+        },
+    );
     n.handle(now, from, &q.encode());
     assert_eq!(n.peer_store().peer_count(), 1);
 }
@@ -204,19 +310,35 @@ fn announce_with_a_bad_token_is_refused_and_stores_nothing() {
 #[test]
 fn a_flooding_ip_is_rate_limited_and_others_are_served() {
     let now = std::time::Instant::now();
-    let limits = Limits { per_ip: Some(Rate::new(5.0, 20.0)), ..Limits::default() };
-    let mut n = Node::new(now, NodeConfig { seed: 2, limits, ..NodeConfig::default() }).unwrap();
+    let limits = Limits {
+        per_ip: Some(Rate::new(5.0, 20.0)),
+        ..Limits::default()
+    };
+    let mut n = Node::new(
+        now,
+        NodeConfig {
+            seed: 2,
+            limits,
+            ..NodeConfig::default()
+        },
+    )
+    .unwrap();
     let flood: SocketAddr = "203.0.113.9:1".parse().unwrap();
     let ping = Message::query(TransactionId::new(&b"pp"[..]), Id([5; 20]), Method::Ping).encode();
     for _ in 0..1000 {
         n.handle(now, flood, &ping);
     }
-    let answered = replies(&mut n).iter().filter(|m| matches!(m.body, Body::Response(_))).count();
+    let answered = replies(&mut n)
+        .iter()
+        .filter(|m| matches!(m.body, Body::Response(_)))
+        .count();
     assert!(answered <= 21, "{answered} replies to a flood");
     assert!(n.stats().rate_limited + n.stats().blocked >= 979);
     let polite: SocketAddr = "203.0.113.10:1".parse().unwrap();
     n.handle(now, polite, &ping);
-    assert!(replies(&mut n).iter().any(|m| matches!(m.body, Body::Response(_))));
+    assert!(replies(&mut n)
+        .iter()
+        .any(|m| matches!(m.body, Body::Response(_))));
 }
 
 #[test]
@@ -225,7 +347,10 @@ fn a_reply_with_a_thousand_nodes_is_bounded() {
     let (a, b) = (0, 1);
     // b answers a's lookup with 1000 nodes (crafted): the lookup keeps a bounded list.
     let now = sim.now();
-    let lid = sim.node_mut(a).start_lookup(now, LookupKind::FindNode, Id([3; 20])).unwrap();
+    let lid = sim
+        .node_mut(a)
+        .start_lookup(now, LookupKind::FindNode, Id([3; 20]))
+        .unwrap();
     let _ = lid;
     let mut tids = Vec::new();
     while let Some(t) = sim.node_mut(a).poll_transmit() {
@@ -238,7 +363,10 @@ fn a_reply_with_a_thousand_nodes_is_bounded() {
     for i in 0..1000u32 {
         let mut id = [0u8; 20];
         id[..4].copy_from_slice(&i.to_be_bytes());
-        nodes.push(swarmlab_krpc::Node4 { id: Id(id), addr: std::net::SocketAddrV4::new(std::net::Ipv4Addr::from(0x0b00_0000 + i), 1) });
+        nodes.push(swarmlab_krpc::Node4 {
+            id: Id(id),
+            addr: std::net::SocketAddrV4::new(std::net::Ipv4Addr::from(0x0b00_0000 + i), 1),
+        });
     }
     let mut r = Response::new(Id([9; 20]));
     r.nodes = Some(nodes);
