@@ -144,6 +144,7 @@ enum Command {
         oneshot::Sender<Result<LookupResult, DriverError>>,
     ),
     Snapshot(oneshot::Sender<Snapshot>),
+    Nodes(oneshot::Sender<Vec<(Id, SocketAddr, bool)>>),
     Shutdown(oneshot::Sender<()>),
 }
 
@@ -230,6 +231,15 @@ impl Dht {
         let (tx, rx) = oneshot::channel();
         self.tx
             .send(Command::Snapshot(tx))
+            .map_err(|_| DriverError::Stopped)?;
+        rx.await.map_err(|_| DriverError::Stopped)
+    }
+
+    /// The routing table: (id, address, verified) of every entry.
+    pub async fn table(&self) -> Result<Vec<(Id, SocketAddr, bool)>, DriverError> {
+        let (tx, rx) = oneshot::channel();
+        self.tx
+            .send(Command::Nodes(tx))
             .map_err(|_| DriverError::Stopped)?;
         rx.await.map_err(|_| DriverError::Stopped)
     }
@@ -367,6 +377,14 @@ async fn run(
                     }
                 }
                 Some(Command::Snapshot(reply)) => { let _ = reply.send(snapshot(&node, addr, started)); }
+                Some(Command::Nodes(reply)) => {
+                    let nodes = node
+                        .nodes(Instant::now())
+                        .into_iter()
+                        .map(|n| (n.id, n.addr, n.last_response.is_some()))
+                        .collect();
+                    let _ = reply.send(nodes);
+                }
                 Some(Command::Shutdown(reply)) => {
                     save(&node);
                     let _ = reply.send(());
