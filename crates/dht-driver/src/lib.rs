@@ -17,6 +17,9 @@ use swarmlab_krpc::Id;
 use tokio::net::UdpSocket;
 use tokio::sync::{mpsc, oneshot};
 
+/// Receive buffer of a node's socket.
+pub const RECV_BUF: usize = 4096;
+
 /// How to run a node.
 #[derive(Debug, Clone)]
 pub struct DriverConfig {
@@ -315,7 +318,10 @@ async fn run(
     let addr = socket.local_addr().unwrap_or(cfg.bind);
     let mut waiting: HashMap<LookupId, oneshot::Sender<Result<LookupResult, DriverError>>> =
         HashMap::new();
-    let mut buf = vec![0u8; 65536];
+    // KRPC datagrams stay near 1,400 bytes (BEP 5 replies fit one MTU); a longer one is
+    // truncated here and then dropped as garbage. 4 KiB rather than 64 KiB per node keeps
+    // a 1,000-node testnet small.
+    let mut buf = vec![0u8; RECV_BUF];
     let mut bootstrapped = false;
     let mut next_resolve = tokio::time::Instant::now();
     let mut next_save = tokio::time::Instant::now() + cfg.save_interval;

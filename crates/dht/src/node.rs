@@ -199,7 +199,6 @@ pub struct Node {
     votes: HashMap<SocketAddr, u32>,
     external: Option<SocketAddr>,
     stats: Stats,
-    buf: Vec<u8>,
 }
 
 impl Node {
@@ -237,7 +236,6 @@ impl Node {
             votes: HashMap::new(),
             external: None,
             stats: Stats::default(),
-            buf: Vec::with_capacity(1500),
             cfg,
         })
     }
@@ -734,12 +732,10 @@ impl Node {
     // ------------------------------------------------------------- outgoing
 
     fn send(&mut self, to: SocketAddr, msg: Message) {
-        self.buf.clear();
-        msg.encode_into(&mut self.buf);
         self.stats.datagrams_out += 1;
         self.transmits.push_back(Transmit {
             to,
-            payload: self.buf.clone(),
+            payload: msg.encode(),
         });
     }
 
