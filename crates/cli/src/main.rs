@@ -1,5 +1,6 @@
 //! `swarmlab`: one binary, one subcommand per job.
 
+mod audit_cmd;
 mod dht_cmds;
 
 use std::io::IsTerminal;
@@ -53,6 +54,8 @@ enum Command {
     Lookup(dht_cmds::LookupArgs),
     /// N DHT nodes in this process, each on its own 127.x.y.z address.
     Testnet(dht_cmds::TestnetArgs),
+    /// Connects to every peer of a torrent (BEP 3/6/9/10/11) and records what each says.
+    Audit(swarmlab_audit::AuditArgs),
 }
 
 #[derive(Args)]
@@ -195,6 +198,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Node(a) => dht_cmds::run_node(a).await,
         Command::Lookup(a) => dht_cmds::run_lookup(a).await,
         Command::Testnet(a) => dht_cmds::run_testnet(a).await,
+        Command::Audit(a) => audit_cmd::run_audit(a).await,
     }
 }
 

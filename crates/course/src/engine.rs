@@ -405,7 +405,10 @@ struct PendingWrite {
 
 /// Waits for a pending write, records its outcome, and returns its buffer for reuse.
 async fn finish_write(p: PendingWrite, peer: SocketAddr, shared: &Shared) -> Vec<u8> {
-    let (written, data) = p.task.await.unwrap_or_else(|e| (Err(io::Error::other(e)), Vec::new()));
+    let (written, data) = p
+        .task
+        .await
+        .unwrap_or_else(|e| (Err(io::Error::other(e)), Vec::new()));
     let i = p.index;
     let mut st = shared.lock();
     if let Err(e) = written {
@@ -466,7 +469,12 @@ async fn worker(peer: SocketAddr, shared: Arc<Shared>, opts: EngineOptions) {
                     {
                         let mut st = shared.lock();
                         st.status[i] = Status::Missing;
-                        *st.peers.entry(peer).or_default().failures.entry("connection".into()).or_default() += 1;
+                        *st.peers
+                            .entry(peer)
+                            .or_default()
+                            .failures
+                            .entry("connection".into())
+                            .or_default() += 1;
                         if give_up {
                             st.dead.push(peer);
                         }
@@ -483,7 +491,10 @@ async fn worker(peer: SocketAddr, shared: Arc<Shared>, opts: EngineOptions) {
         let Some(c) = conn.as_mut() else { continue };
         let result = match timeout(opts.request_timeout, fetch(c, &hash, &mut buf)).await {
             Ok(r) => r,
-            Err(_) => Err(FetchError::Connection("timeout", format!("no whole reply within {:?}", opts.request_timeout))),
+            Err(_) => Err(FetchError::Connection(
+                "timeout",
+                format!("no whole reply within {:?}", opts.request_timeout),
+            )),
         };
         // The previous chunk's write overlapped this request; collect it now.
         if let Some(p) = pending.take() {

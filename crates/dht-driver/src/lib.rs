@@ -22,7 +22,7 @@ mod mmsg;
 use tokio::sync::{mpsc, oneshot};
 
 /// Receive buffer of a node's socket.
-pub const RECV_BUF: usize = 4096;
+pub const RECV_BUF: usize = 2048;
 
 /// How to run a node.
 #[derive(Debug, Clone)]
@@ -409,9 +409,10 @@ async fn run(
     }
 }
 
-/// Receive buffers. KRPC datagrams stay near 1,400 bytes (BEP 5 replies fit one MTU); a
-/// longer one is truncated to [`RECV_BUF`] and then dropped as garbage. 4 KiB rather
-/// than 64 KiB per node keeps a 1,000-node testnet small.
+/// Receive buffers: one batch of `mmsg::BATCH` (16) datagrams of [`RECV_BUF`] bytes,
+/// 32 KiB per node. KRPC datagrams stay near 1,400 bytes (BEP 5 replies fit one MTU;
+/// libtorrent sends nothing longer); a longer one is truncated to 2 KiB and then dropped
+/// as garbage.
 struct RxState {
     #[cfg(target_os = "linux")]
     batch: mmsg::RecvBatch,

@@ -9,7 +9,7 @@ use std::os::fd::RawFd;
 use socket2::SockAddr;
 
 /// Datagrams moved per system call at most.
-pub const BATCH: usize = 32;
+pub const BATCH: usize = 16;
 
 /// Buffers for one `recvmmsg` call.
 pub struct RecvBatch {
