@@ -13,7 +13,10 @@ pub const BATCH: usize = 16;
 
 /// Buffers for one `recvmmsg` call.
 pub struct RecvBatch {
-    bufs: Vec<Vec<u8>>,
+    /// One contiguous allocation of `BATCH` slots of `slot` bytes: only the pages that
+    /// datagrams land in become resident (a node under light load touches one or two).
+    buf: Vec<u8>,
+    slot: usize,
     addrs: Vec<libc::sockaddr_storage>,
     lens: Vec<usize>,
 }
@@ -21,7 +24,10 @@ pub struct RecvBatch {
 impl RecvBatch {
     pub fn new(buf_len: usize) -> RecvBatch {
         RecvBatch {
-            bufs: (0..BATCH).map(|_| vec![0u8; buf_len]).collect(),
+            // Capacity only, never initialised by us: the kernel writes each datagram,
+            // and only the bytes it wrote are ever read (see `get`).
+            buf: Vec::with_capacity(BATCH * buf_len),
+            slot: buf_len,
             addrs: (0..BATCH).map(|_| zeroed_storage()).collect(),
             lens: vec![0; BATCH],
         }
@@ -30,12 +36,14 @@ impl RecvBatch {
     /// Receives up to [`BATCH`] datagrams without blocking; returns how many. The i-th
     /// is [`RecvBatch::get`]`(i)`. `WouldBlock` when none is waiting.
     pub fn recv(&mut self, fd: RawFd) -> io::Result<usize> {
-        let mut iovs: Vec<libc::iovec> = self
-            .bufs
-            .iter_mut()
-            .map(|b| libc::iovec {
-                iov_base: b.as_mut_ptr().cast(),
-                iov_len: b.len(),
+        let slot = self.slot;
+        let base = self.buf.as_mut_ptr();
+        let mut iovs: Vec<libc::iovec> = (0..BATCH)
+            .map(|i| libc::iovec {
+                // SAFETY: `buf` has a capacity of BATCH * slot bytes, so slot i starts
+                // inside the allocation (or one past it for the last byte, never past).
+                iov_base: unsafe { base.add(i * slot) }.cast(),
+                iov_len: slot,
             })
             .collect();
         let mut hdrs: Vec<libc::mmsghdr> = iovs
@@ -51,8 +59,8 @@ impl RecvBatch {
                 h
             })
             .collect();
-        // SAFETY: every mmsghdr points at a live iovec (in `iovs`) whose buffer is a live
-        // Vec of `iov_len` bytes (in `self.bufs`), and at a live sockaddr_storage (in
+        // SAFETY: every mmsghdr points at a live iovec (in `iovs`) whose buffer is a live,
+        // disjoint slot of `iov_len` bytes (in `self.buf`), and at a live sockaddr_storage (in
         // `self.addrs`) with its true size in msg_namelen; none of them is moved or
         // dropped before the call returns, and `hdrs.len()` is the array's length. The
         // kernel writes only within those bounds.
@@ -69,8 +77,9 @@ impl RecvBatch {
             return Err(io::Error::last_os_error());
         }
         let n = n as usize;
+        self.lens.iter_mut().for_each(|l| *l = 0);
         for (i, h) in hdrs.iter().take(n).enumerate() {
-            self.lens[i] = (h.msg_len as usize).min(self.bufs[i].len());
+            self.lens[i] = (h.msg_len as usize).min(slot);
         }
         Ok(n)
     }
@@ -82,7 +91,17 @@ impl RecvBatch {
         // SAFETY: `storage` is a sockaddr_storage the kernel filled (or zeroes), and `len`
         // is its full size, as SockAddr::new requires.
         let addr = unsafe { SockAddr::new(storage, len) };
-        Some((addr.as_socket()?, &self.bufs[i][..self.lens[i]]))
+        if i >= BATCH {
+            return None;
+        }
+        let start = i * self.slot;
+        // SAFETY: `start + lens[i]` ≤ BATCH * slot, the capacity of `buf`, and those
+        // `lens[i]` bytes were written by the kernel in the last recvmmsg (lens is reset to
+        // 0 for slots it did not fill), so they are initialised; `buf` is not mutated
+        // while the returned slice (tied to `&self`) lives.
+        let data =
+            unsafe { std::slice::from_raw_parts(self.buf.as_ptr().add(start), self.lens[i]) };
+        Some((addr.as_socket()?, data))
     }
 }
 
