@@ -15,6 +15,14 @@ use swarmlab_course_wire::{
 use crate::layout::chunk_file_name;
 use crate::server::Responder;
 
+/// Chunk files larger than this are read under `block_in_place`.
+const LARGE_READ: u64 = 4 << 20;
+
+fn on_multi_thread_runtime() -> bool {
+    use tokio::runtime::{Handle, RuntimeFlavor};
+    Handle::try_current().is_ok_and(|h| h.runtime_flavor() == RuntimeFlavor::MultiThread)
+}
+
 /// Serves the chunks of one directory.
 pub struct PeerResponder {
     dir: PathBuf,
@@ -60,7 +68,18 @@ impl Responder for PeerResponder {
         out.clear();
         out.resize(CHUNK_PREFIX_LEN, 0);
         let limit = self.max_chunk as u64 + 1;
-        if let Err(e) = file.take(limit).read_to_end(out) {
+        let size = file.metadata().map(|m| m.len()).unwrap_or(u64::MAX);
+        out.reserve(size.min(limit) as usize + 3);
+        let read = |out: &mut Vec<u8>| file.take(limit).read_to_end(out);
+        // Chunks up to 4 MiB are read inline (the course's are 512 KiB: tens of
+        // microseconds from the page cache). A larger one may take long from a disk:
+        // tell a multi-threaded runtime, so that the worker's other connections move on.
+        let result = if size > LARGE_READ && on_multi_thread_runtime() {
+            tokio::task::block_in_place(|| read(out))
+        } else {
+            read(out)
+        };
+        if let Err(e) = result {
             tracing::warn!("{}: {e}", path.display());
             return Self::not_found(out);
         }
