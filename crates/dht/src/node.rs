@@ -76,7 +76,7 @@ impl Default for NodeConfig {
             tick: Duration::from_secs(1),
             bootstrap_backoff_max: Duration::from_secs(60),
             max_lookups: 256,
-            secure_id: false,
+            secure_id: true,
         }
     }
 }

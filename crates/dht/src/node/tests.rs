@@ -376,3 +376,39 @@ fn a_reply_with_a_thousand_nodes_is_bounded() {
     let sent = std::iter::from_fn(|| sim.node_mut(a).poll_transmit()).count();
     assert!(sent <= 3, "{sent} queries after one reply");
 }
+
+#[test]
+fn adopts_a_bep42_id_once_replies_agree_on_a_public_address() {
+    let (mut n, now) = lone();
+    let old = n.id();
+    let ours: SocketAddr = "203.0.113.5:6881".parse().unwrap();
+    assert!(!crate::bep42::is_valid(&old, ours.ip()));
+    let peers: Vec<SocketAddr> = (1..=4)
+        .map(|i| format!("198.51.100.{i}:6881").parse().unwrap())
+        .collect();
+    n.bootstrap(now, peers.clone());
+    // Answer every query (alpha at a time) with `ip` = our public address.
+    let mut answered = 0;
+    for round in 0..10u8 {
+        let queries: Vec<(SocketAddr, TransactionId)> = std::iter::from_fn(|| n.poll_transmit())
+            .filter_map(|t| Message::decode(&t.payload).ok().map(|m| (t.to, m.tid)))
+            .collect();
+        for (i, (to, tid)) in queries.into_iter().enumerate() {
+            let mut r = Response::new(Id([round * 16 + i as u8 + 1; 20]));
+            r.nodes = Some(Vec::new());
+            n.handle(now, to, &Message::response(tid, r).with_ip(ours).encode());
+            answered += 1;
+        }
+    }
+    assert!(answered >= 4, "only {answered} queries to answer");
+    let events: Vec<_> = std::iter::from_fn(|| n.poll_event()).collect();
+    assert!(events
+        .iter()
+        .any(|e| matches!(e, crate::node::Event::ExternalAddress(a) if *a == ours)));
+    assert_ne!(n.id(), old);
+    assert!(
+        crate::bep42::is_valid(&n.id(), ours.ip()),
+        "new id {} is not a BEP 42 id for {ours}",
+        n.id()
+    );
+}
