@@ -7,7 +7,8 @@
 //!   [`Message::fit_values`] keep replies within one datagram ([`SAFE_PAYLOAD`]).
 //!
 //! Supported: `ping`, `find_node`, `get_peers`, `announce_peer` (BEP 5), `nodes6`/`want`
-//! (BEP 32), `ip` (BEP 42), `ro` (BEP 43), `v`. All bencoding goes through serde_bencode.
+//! (BEP 32), `ip` (BEP 42), `ro` (BEP 43), `v`. Decoding goes through serde_bencode;
+//! encoding is a direct canonical-bencode writer, tested against serde_bencode's output.
 //!
 //! ```
 //! use swarmlab_krpc::{Body, DecodeError, Id, Message, Method, Response};
