@@ -19,6 +19,10 @@ pub struct DhtOpts {
     /// UDP address to bind.
     #[arg(long, default_value = "0.0.0.0:6881")]
     pub bind: SocketAddr,
+    /// Also run on this IPv6 address (e.g. [::]:6881): a second routing table (BEP 32),
+    /// lookups over both families.
+    #[arg(long)]
+    pub bind6: Option<SocketAddr>,
     /// Bootstrap node (host:port), repeatable.
     #[arg(long = "bootstrap", value_name = "HOST:PORT")]
     pub bootstrap: Vec<String>,
@@ -42,6 +46,7 @@ pub struct DhtOpts {
 impl DhtOpts {
     fn driver(&self) -> DriverConfig {
         let mut c = DriverConfig::new(self.bind);
+        c.bind6 = self.bind6;
         c.bootstrap = self.bootstrap.clone();
         c.state_file = self.state.clone();
         c.node.alpha = self.alpha.max(1);
@@ -110,6 +115,13 @@ fn print_snapshot(s: &Snapshot, json: bool) {
         println!("{}", serde_json::to_string(s).unwrap_or_default());
         return;
     }
+    print_stack(s);
+    if let Some(second) = &s.second {
+        print_stack(second);
+    }
+}
+
+fn print_stack(s: &Snapshot) {
     let st = &s.stats;
     let buckets: Vec<String> = s
         .buckets
@@ -118,8 +130,9 @@ fn print_snapshot(s: &Snapshot, json: bool) {
         .map(|b| format!("{}:{}", b.0, b.1))
         .collect();
     println!(
-        "[{:>6.0}s] table {} nodes ({} good, {} cached) buckets {} | in: ping {} find_node {} get_peers {} announce {} | out: {} queries, {} replies, {} errors | {} timeouts | limited {} blocked {} capped {} | peers stored {} in {} swarms",
+        "[{:>6.0}s] {} table {} nodes ({} good, {} cached) buckets {} | in: ping {} find_node {} get_peers {} announce {} | out: {} queries, {} replies, {} errors | {} timeouts | limited {} blocked {} capped {} | peers stored {} in {} swarms",
         s.uptime_s,
+        if s.addr.is_ipv6() { "v6" } else { "v4" },
         s.table_nodes,
         s.table_good,
         s.cached,
@@ -143,6 +156,9 @@ fn print_snapshot(s: &Snapshot, json: bool) {
 pub async fn run_node(a: NodeArgs) -> Result<ExitCode> {
     let dht = Dht::start(a.dht.driver()).await?;
     println!("node {} listening on UDP {}", dht.id(), dht.local_addr());
+    if let Some(second) = dht.snapshot().await?.second {
+        println!("node {} listening on UDP {}", dht.id(), second.addr);
+    }
     let mut every = (a.stats_interval > 0)
         .then(|| tokio::time::interval(Duration::from_secs(a.stats_interval)));
     loop {

@@ -28,6 +28,10 @@ pub const RECV_BUF: usize = 2048;
 #[derive(Debug, Clone)]
 pub struct DriverConfig {
     pub bind: SocketAddr,
+    /// A second socket for the other address family (normally IPv6, e.g. `[::]:6881`):
+    /// it runs a second node with the same id and its own routing table (BEP 32), and
+    /// lookups run on both.
+    pub bind6: Option<SocketAddr>,
     pub node: NodeConfig,
     /// `host:port` names, resolved when the node starts (and again while the table is
     /// empty and none resolved).
@@ -41,6 +45,7 @@ impl DriverConfig {
     pub fn new(bind: SocketAddr) -> DriverConfig {
         DriverConfig {
             bind,
+            bind6: None,
             node: NodeConfig {
                 seed: rand::random(),
                 ..NodeConfig::default()
@@ -83,6 +88,8 @@ pub struct Snapshot {
     pub info_hashes_stored: usize,
     pub lookups_running: usize,
     pub stats: Stats,
+    /// The second stack (IPv6), when bound: its address, table size and stats.
+    pub second: Option<Box<Snapshot>>,
 }
 
 /// The saved state: our id and the routing table.
@@ -100,13 +107,13 @@ pub struct SavedNode {
 }
 
 impl State {
-    fn of(node: &Node, now: Instant) -> State {
+    fn of(nodes: &[&Node], now: Instant) -> State {
         State {
             version: 1,
-            id: node.id().to_hex(),
-            nodes: node
-                .nodes(now)
-                .into_iter()
+            id: nodes.first().map(|n| n.id().to_hex()).unwrap_or_default(),
+            nodes: nodes
+                .iter()
+                .flat_map(|node| node.nodes(now))
                 .map(|n| SavedNode {
                     id: n.id.to_hex(),
                     addr: n.addr,
@@ -187,14 +194,51 @@ impl Dht {
             }
         }
         let mut node = Node::new(now, cfg.node.clone())?;
+        let id = node.id();
+        let mut stacks = Vec::new();
+        let second = match cfg.bind6 {
+            Some(b6) => {
+                let sock6 = UdpSocket::bind(b6)
+                    .await
+                    .map_err(|e| DriverError::Bind(b6, e))?;
+                let cfg6 = NodeConfig {
+                    id: Some(id),
+                    seed: cfg.node.seed.wrapping_add(1),
+                    ..cfg.node.clone()
+                };
+                Some((sock6, Node::new(now, cfg6)?))
+            }
+            None => None,
+        };
+        let mut node6 = second;
         for n in saved_nodes {
-            if let Some(id) = Id::from_hex(&n.id) {
-                node.add_node(now, id, n.addr);
+            if let Some(nid) = Id::from_hex(&n.id) {
+                match &mut node6 {
+                    Some((sock6, n6))
+                        if sock6
+                            .local_addr()
+                            .is_ok_and(|l| l.is_ipv4() == n.addr.is_ipv4()) =>
+                    {
+                        n6.add_node(now, nid, n.addr)
+                    }
+                    _ => node.add_node(now, nid, n.addr),
+                }
             }
         }
-        let id = node.id();
         let (tx, rx) = mpsc::unbounded_channel();
-        let task = tokio::spawn(run(socket, node, cfg, rx, now));
+        stacks.push(Stack {
+            socket,
+            node,
+            rx: RxState::new(),
+        });
+        if let Some((socket, node)) = node6 {
+            stacks.push(Stack {
+                socket,
+                node,
+                rx: RxState::new(),
+            });
+        }
+        let task = tokio::spawn(run(stacks, cfg, rx, now));
         Ok(Dht {
             tx,
             addr,
@@ -289,7 +333,16 @@ async fn resolve(names: &[String]) -> Vec<SocketAddr> {
     out
 }
 
-fn snapshot(node: &Node, addr: SocketAddr, started: Instant) -> Snapshot {
+fn snapshot(stacks: &[Stack], addr: SocketAddr, started: Instant) -> Snapshot {
+    let mut snap = snapshot_of(&stacks[0].node, addr, started);
+    if let Some(st) = stacks.get(1) {
+        let a6 = st.socket.local_addr().unwrap_or(addr);
+        snap.second = Some(Box::new(snapshot_of(&st.node, a6, started)));
+    }
+    snap
+}
+
+fn snapshot_of(node: &Node, addr: SocketAddr, started: Instant) -> Snapshot {
     let now = Instant::now();
     let table = node.table();
     Snapshot {
@@ -309,26 +362,86 @@ fn snapshot(node: &Node, addr: SocketAddr, started: Instant) -> Snapshot {
         info_hashes_stored: node.peer_store().info_hash_count(),
         lookups_running: node.lookups_running(),
         stats: node.stats(),
+        second: None,
+    }
+}
+
+/// One socket and the node that owns it: the IPv4 stack, and the IPv6 one when bound.
+struct Stack {
+    socket: UdpSocket,
+    node: Node,
+    rx: RxState,
+}
+
+impl Stack {
+    fn wake(&self) -> tokio::time::Instant {
+        self.node
+            .poll_timeout()
+            .map(tokio::time::Instant::from_std)
+            .unwrap_or_else(|| tokio::time::Instant::now() + Duration::from_secs(1))
+    }
+
+    fn serves(&self, a: &SocketAddr) -> bool {
+        self.socket
+            .local_addr()
+            .is_ok_and(|l| l.is_ipv4() == a.is_ipv4())
+    }
+}
+
+/// A lookup running on every stack, answered once all have finished.
+struct Merge {
+    remaining: usize,
+    acc: Option<LookupResult>,
+    reply: oneshot::Sender<Result<LookupResult, DriverError>>,
+}
+
+/// Adds the result of the same lookup on another address family.
+fn merge_into(acc: &mut LookupResult, r: LookupResult, k: usize) {
+    for p in r.peers {
+        if !acc.peers.contains(&p) {
+            acc.peers.push(p);
+        }
+    }
+    acc.closest.extend(r.closest);
+    let target = acc.target;
+    acc.closest.sort_by_key(|(id, _)| id.distance(&target));
+    acc.closest.truncate(2 * k);
+    acc.announced += r.announced;
+    acc.hops = acc.hops.max(r.hops);
+    acc.messages += r.messages;
+    acc.responses += r.responses;
+    acc.timeouts += r.timeouts;
+    acc.elapsed_ms = acc.elapsed_ms.max(r.elapsed_ms);
+    acc.trace.extend(r.trace);
+}
+
+async fn readable(stacks: &[Stack], i: usize) -> usize {
+    match stacks.get(i) {
+        Some(s) => {
+            let _ = s.socket.readable().await;
+            i
+        }
+        None => std::future::pending().await,
     }
 }
 
 async fn run(
-    socket: UdpSocket,
-    mut node: Node,
+    mut stacks: Vec<Stack>,
     cfg: DriverConfig,
     mut rx: mpsc::UnboundedReceiver<Command>,
     started: Instant,
 ) {
-    let addr = socket.local_addr().unwrap_or(cfg.bind);
-    let mut waiting: HashMap<LookupId, oneshot::Sender<Result<LookupResult, DriverError>>> =
-        HashMap::new();
-    let mut rx_state = RxState::new();
+    let addr = stacks[0].socket.local_addr().unwrap_or(cfg.bind);
+    let mut waiting: HashMap<(usize, LookupId), usize> = HashMap::new();
+    let mut merges: HashMap<usize, Merge> = HashMap::new();
+    let mut next_merge = 0usize;
     let mut bootstrapped = false;
     let mut next_resolve = tokio::time::Instant::now();
     let mut next_save = tokio::time::Instant::now() + cfg.save_interval;
-    let save = |node: &Node| {
+    let save = |stacks: &[Stack]| {
         if let Some(path) = &cfg.state_file {
-            if let Err(e) = State::of(node, Instant::now()).save(path) {
+            let nodes: Vec<&Node> = stacks.iter().map(|s| &s.node).collect();
+            if let Err(e) = State::of(&nodes, Instant::now()).save(path) {
                 tracing::warn!("cannot save {}: {e}", path.display());
             }
         }
@@ -340,70 +453,111 @@ async fn run(
             if addrs.is_empty() {
                 next_resolve = tokio::time::Instant::now() + Duration::from_secs(5);
             } else {
-                node.bootstrap(Instant::now(), addrs);
+                for st in stacks.iter_mut() {
+                    let mine: Vec<SocketAddr> =
+                        addrs.iter().copied().filter(|a| st.serves(a)).collect();
+                    if !mine.is_empty() {
+                        st.node.bootstrap(Instant::now(), mine);
+                    }
+                }
                 bootstrapped = true;
             }
         }
-        let wake = node.poll_timeout().map(tokio::time::Instant::from_std);
-        let wake = wake
-            .unwrap_or_else(|| tokio::time::Instant::now() + Duration::from_secs(1))
+        let mut wake = stacks
+            .iter()
+            .map(Stack::wake)
+            .min()
+            .unwrap_or(next_save)
             .min(next_save);
-        let wake = if !bootstrapped && !cfg.bootstrap.is_empty() {
-            wake.min(next_resolve)
-        } else {
-            wake
-        };
+        if !bootstrapped && !cfg.bootstrap.is_empty() {
+            wake = wake.min(next_resolve);
+        }
         tokio::select! {
-            r = socket.readable() => {
-                if let Err(e) = r {
-                    tracing::debug!("readable: {e}");
-                }
-                receive(&socket, &mut node, &mut rx_state).await;
+            i = readable(&stacks, 0) => {
+                let st = &mut stacks[i];
+                receive(&st.socket, &mut st.node, &mut st.rx).await;
+            }
+            i = readable(&stacks, 1) => {
+                let st = &mut stacks[i];
+                receive(&st.socket, &mut st.node, &mut st.rx).await;
             }
             _ = tokio::time::sleep_until(wake) => {
-                node.handle_timeout(Instant::now());
+                for st in stacks.iter_mut() {
+                    st.node.handle_timeout(Instant::now());
+                }
                 if tokio::time::Instant::now() >= next_save {
                     next_save = tokio::time::Instant::now() + cfg.save_interval;
-                    save(&node);
+                    save(&stacks);
                 }
             }
             cmd = rx.recv() => match cmd {
                 Some(Command::Lookup(kind, target, reply)) => {
-                    match node.start_lookup(Instant::now(), kind, target) {
-                        Ok(lid) => { waiting.insert(lid, reply); }
-                        Err(e) => { let _ = reply.send(Err(e.into())); }
+                    let m = next_merge;
+                    next_merge += 1;
+                    let mut started_on = 0;
+                    let mut refused = None;
+                    for (i, st) in stacks.iter_mut().enumerate() {
+                        match st.node.start_lookup(Instant::now(), kind, target) {
+                            Ok(lid) => {
+                                waiting.insert((i, lid), m);
+                                started_on += 1;
+                            }
+                            Err(e) => refused = Some(e),
+                        }
+                    }
+                    match (started_on, refused) {
+                        (0, Some(e)) => { let _ = reply.send(Err(e.into())); }
+                        _ => { merges.insert(m, Merge { remaining: started_on, acc: None, reply }); }
                     }
                 }
-                Some(Command::Snapshot(reply)) => { let _ = reply.send(snapshot(&node, addr, started)); }
+                Some(Command::Snapshot(reply)) => { let _ = reply.send(snapshot(&stacks, addr, started)); }
                 Some(Command::Nodes(reply)) => {
-                    let nodes = node
-                        .nodes(Instant::now())
-                        .into_iter()
+                    let now = Instant::now();
+                    let nodes = stacks
+                        .iter()
+                        .flat_map(|st| st.node.nodes(now))
                         .map(|n| (n.id, n.addr, n.last_response.is_some()))
                         .collect();
                     let _ = reply.send(nodes);
                 }
                 Some(Command::Shutdown(reply)) => {
-                    save(&node);
+                    save(&stacks);
                     let _ = reply.send(());
                     return;
                 }
                 None => {
-                    save(&node);
+                    save(&stacks);
                     return;
                 }
             }
         }
-        flush(&socket, &mut node).await;
-        while let Some(ev) = node.poll_event() {
-            match ev {
-                Event::LookupDone(r) => {
-                    if let Some(tx) = waiting.remove(&r.id) {
-                        let _ = tx.send(Ok(*r));
+        for (i, st) in stacks.iter_mut().enumerate() {
+            flush(&st.socket, &mut st.node).await;
+            while let Some(ev) = st.node.poll_event() {
+                match ev {
+                    Event::LookupDone(r) => {
+                        let Some(m) = waiting.remove(&(i, r.id)) else {
+                            continue;
+                        };
+                        let Some(merge) = merges.get_mut(&m) else {
+                            continue;
+                        };
+                        match merge.acc.as_mut() {
+                            Some(acc) => merge_into(acc, *r, cfg.node.k),
+                            None => merge.acc = Some(*r),
+                        }
+                        merge.remaining -= 1;
+                        if merge.remaining == 0 {
+                            if let Some(done) = merges.remove(&m) {
+                                if let Some(result) = done.acc {
+                                    let _ = done.reply.send(Ok(result));
+                                }
+                            }
+                        }
                     }
+                    Event::ExternalAddress(a) => tracing::info!("external address: {a}"),
+                    Event::IdChanged(id) => tracing::info!("new node id (BEP 42): {id}"),
                 }
-                Event::ExternalAddress(a) => tracing::info!("external address: {a}"),
-                Event::IdChanged(id) => tracing::info!("new node id (BEP 42): {id}"),
             }
         }
     }
@@ -581,6 +735,58 @@ mod tests {
         for n in &net {
             n.shutdown().await;
         }
+    }
+
+    /// Waits until both stacks of `d` hold at least one node.
+    async fn both_tables(d: &Dht) {
+        for _ in 0..200 {
+            let s = d.snapshot().await.unwrap();
+            if s.table_nodes > 0 && s.second.as_ref().is_some_and(|x| x.table_nodes > 0) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        panic!("tables did not fill: {:?}", d.snapshot().await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn dual_stack_lookups_cover_both_families() {
+        let cfg = NodeConfig {
+            limits: swarmlab_dht::limits::Limits::unlimited(),
+            ..NodeConfig::default()
+        };
+        let start = |v4: &str, boot: Vec<String>| {
+            let mut c = DriverConfig::new(v4.parse().unwrap());
+            c.bind6 = Some("[::1]:0".parse().unwrap());
+            c.node = NodeConfig {
+                seed: rand::random(),
+                ..cfg.clone()
+            };
+            c.bootstrap = boot;
+            Dht::start(c)
+        };
+        let a = start("127.32.0.1:6881", vec![]).await.unwrap();
+        let a6 = a.snapshot().await.unwrap().second.unwrap().addr;
+        assert!(a6.is_ipv6());
+        let boot = vec![a.local_addr().to_string(), a6.to_string()];
+        let b = start("127.32.0.2:6881", boot.clone()).await.unwrap();
+        let c = start("127.32.0.3:6881", boot).await.unwrap();
+        both_tables(&b).await;
+        both_tables(&c).await;
+        let ih = Id([0x66; 20]);
+        let r = b.announce(ih, Some(7000)).await.unwrap();
+        assert!(r.announced >= 2, "announced on one family only: {r:?}");
+        let r = c.get_peers(ih).await.unwrap();
+        let v4: SocketAddr = "127.32.0.2:7000".parse().unwrap();
+        let v6: SocketAddr = "[::1]:7000".parse().unwrap();
+        assert!(
+            r.peers.contains(&v4) && r.peers.contains(&v6),
+            "{:?}",
+            r.peers
+        );
+        assert!(
+            r.trace.iter().any(|t| t.node.is_ipv6()) && r.trace.iter().any(|t| t.node.is_ipv4())
+        );
     }
 
     #[test]
