@@ -142,18 +142,11 @@ pub async fn audit_round(
                 });
             }
         }
-        Err(e) => reports.push(SourceReport {
-            kind: "http_tracker".into(),
-            url: "-".into(),
-            ok: false,
-            peers: 0,
-            seeders: None,
-            leechers: None,
-            interval: None,
-            attempts: 0,
-            elapsed_ms: 0,
-            error: Some(format!("no HTTP client: {e}")),
-        }),
+        Err(e) => reports.push(SourceReport::unavailable(
+            "http_tracker",
+            "-",
+            format!("no HTTP client: {e}"),
+        )),
     }
     if cfg.use_dht {
         match &inputs.dht {
@@ -170,32 +163,21 @@ pub async fn audit_round(
                         Err(_) => (false, Vec::new(), Some("timeout".to_string())),
                     };
                     let r = SourceReport {
-                        kind: "dht".into(),
-                        url: "dht".into(),
                         ok,
                         peers: peers.len(),
-                        seeders: None,
-                        leechers: None,
-                        interval: None,
                         attempts: 1,
                         elapsed_ms: t0.elapsed().as_millis() as u64,
                         error,
+                        ..SourceReport::unavailable("dht", "dht", "")
                     };
                     SourceDone::Tracker(r, peers)
                 });
             }
-            None => reports.push(SourceReport {
-                kind: "dht".into(),
-                url: "dht".into(),
-                ok: false,
-                peers: 0,
-                seeders: None,
-                leechers: None,
-                interval: None,
-                attempts: 0,
-                elapsed_ms: 0,
-                error: Some("no DHT node available to the audit".into()),
-            }),
+            None => reports.push(SourceReport::unavailable(
+                "dht",
+                "dht",
+                "no DHT node available to the audit",
+            )),
         }
     }
 

@@ -56,6 +56,24 @@ pub struct SourceReport {
     pub error: Option<String>,
 }
 
+impl SourceReport {
+    /// A source that could not be asked at all (no HTTP client, no DHT node, …).
+    pub fn unavailable(kind: &str, url: &str, error: impl Into<String>) -> SourceReport {
+        SourceReport {
+            kind: kind.into(),
+            url: url.into(),
+            ok: false,
+            peers: 0,
+            seeders: None,
+            leechers: None,
+            interval: None,
+            attempts: 0,
+            elapsed_ms: 0,
+            error: Some(error.into()),
+        }
+    }
+}
+
 /// Options for tracker queries.
 #[derive(Debug, Clone)]
 pub struct TrackerOptions {

@@ -225,8 +225,7 @@ async fn run_demo(a: DemoArgs) -> Result<ExitCode> {
             println!("{}", s.line());
         }
     })
-    .await
-    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    .await?;
     if json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {

@@ -5,7 +5,7 @@ use std::io::Write;
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use rand::{RngCore, SeedableRng};
 use serde::Serialize;
@@ -68,6 +68,19 @@ pub fn start_discovery(bind: SocketAddrV4, info: TrackerInfo) -> std::io::Result
     let stats = Arc::new(ServerStats::default());
     let task = tokio::spawn(tracker::serve_discovery(sock, info, stats.clone()));
     Ok(Running { addr, stats, task })
+}
+
+/// Why the demo could not run (a step that fails is reported in [`DemoStep`]).
+#[derive(Debug, thiserror::Error)]
+pub enum DemoError {
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    #[error(transparent)]
+    Chunks(#[from] chunks::ChunkError),
+    #[error("cannot bind UDP port {port} for discovery: {source}")]
+    Discovery { port: u16, source: std::io::Error },
+    #[error("a demo task failed: {0}")]
+    Task(#[from] tokio::task::JoinError),
 }
 
 /// How the demo runs.
@@ -174,7 +187,7 @@ fn write_random_file(path: &std::path::Path, size: u64, seed: u64) -> std::io::R
 pub async fn run(
     opts: DemoOptions,
     mut on_step: impl FnMut(&DemoStep),
-) -> anyhow_like::Result<DemoReport> {
+) -> Result<DemoReport, DemoError> {
     let tmp;
     let root = match &opts.root {
         Some(r) => r.clone(),
@@ -190,7 +203,7 @@ pub async fn run(
     std::fs::create_dir_all(root.join("config"))?;
     let (size, chunk_size, seed) = (opts.size, opts.chunk_size, opts.seed);
     let l2 = layout.clone();
-    tokio::task::spawn_blocking(move || -> anyhow_like::Result<()> {
+    tokio::task::spawn_blocking(move || -> Result<(), DemoError> {
         write_random_file(&l2.files_dir().join("demo.bin"), size, seed)?;
         chunks::create(&l2, "demo.bin", chunk_size)?;
         Ok(())
@@ -231,11 +244,9 @@ pub async fn run(
             name: name.clone(),
         },
     )
-    .map_err(|e| {
-        format!(
-            "cannot bind UDP port {} for discovery: {e}",
-            opts.discovery_port
-        )
+    .map_err(|source| DemoError::Discovery {
+        port: opts.discovery_port,
+        source,
     })?;
 
     let mut steps = Vec::new();
@@ -295,12 +306,3 @@ pub async fn run(
         steps,
     })
 }
-
-/// A boxed error for the demo's many error types.
-pub mod anyhow_like {
-    pub type Error = Box<dyn std::error::Error + Send + Sync>;
-    pub type Result<T> = std::result::Result<T, Error>;
-}
-
-/// How long the demo's discovery waits (exposed for docs and tests).
-pub const DISCOVERY_WAIT: Duration = Duration::from_millis(500);

@@ -99,6 +99,7 @@ enum Status {
 }
 
 /// Work shared by the workers, on unique hashes (a file may repeat a chunk).
+#[derive(Default)]
 struct State {
     status: Vec<Status>,
     holders: Vec<Vec<SocketAddr>>,
@@ -258,10 +259,7 @@ pub async fn download(
     if let Some(b) = &bar {
         b.finish_and_clear();
     }
-    let state = std::mem::replace(
-        &mut *shared.state.lock().unwrap_or_else(|e| e.into_inner()),
-        empty_state(),
-    );
+    let state = std::mem::take(&mut *shared.lock());
     if state.remaining > 0 {
         let missing = (0..n)
             .filter(|&i| state.status[i] != Status::Done)
@@ -313,18 +311,6 @@ pub async fn download(
         },
         peers: peer_reports,
     })
-}
-
-fn empty_state() -> State {
-    State {
-        status: Vec::new(),
-        holders: Vec::new(),
-        failed: Vec::new(),
-        dead: Vec::new(),
-        remaining: 0,
-        sizes: Vec::new(),
-        peers: HashMap::new(),
-    }
 }
 
 struct Shared {

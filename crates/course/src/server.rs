@@ -80,13 +80,6 @@ pub trait Responder: Send + Sync + 'static {
     /// (a chunk read from the page cache), and must use `block_in_place`-style
     /// guarding for anything longer (see `PeerResponder`).
     fn respond(&self, body: &[u8], out: &mut Vec<u8>);
-    /// Whether a reply built by [`Responder::respond`] is a success (not an ERROR).
-    fn is_ok(out: &[u8]) -> bool
-    where
-        Self: Sized,
-    {
-        out.get(1) != Some(&(MsgType::Error as u8))
-    }
 }
 
 /// Accepts connections on `listener` and serves each with `responder` until the task
@@ -159,7 +152,7 @@ async fn connection<R: Responder>(
                 // and handing every request to a blocking thread cost about a fifth of
                 // the 1 GiB benchmark's throughput. Long reads guard themselves (peer.rs).
                 responder.respond(body, &mut out);
-                if R::is_ok(&out) {
+                if out.get(1) != Some(&(MsgType::Error as u8)) {
                     stats.replies_ok.fetch_add(1, Ordering::Relaxed);
                 } else {
                     stats.count_error_bytes(&out);
