@@ -8,6 +8,7 @@
 //! Defaults: 400 peer addresses served by 8 libtorrent sessions (50 listening
 //! addresses each, half seeds, half leechers at different completions), --max-conns 200,
 //! 3 rounds. Needs Debian's python3-libtorrent (`/usr/bin/python3 -c "import libtorrent"`).
+#![allow(clippy::print_stdout, clippy::print_stderr)] // a program that reports on its terminal
 
 use serde::Deserialize;
 use std::io::{BufRead, BufReader};
@@ -61,7 +62,7 @@ async fn main() -> anyhow::Result<()> {
     let leechers: Vec<String> = (0..sessions - seeds)
         .map(|i| format!("{:.2}", (i as f64 + 1.0) / (sessions - seeds + 1) as f64))
         .collect();
-    let helper = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/audit/swarm.py");
+    let helper = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/python/swarm.py");
     eprintln!("starting {sessions} libtorrent sessions × {per_session} listening addresses ...");
     let mut child = Command::new("/usr/bin/python3")
         .arg(helper)

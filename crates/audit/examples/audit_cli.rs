@@ -4,6 +4,7 @@
 //! ```text
 //! cargo run -p swarmlab-audit --example audit_cli -- TARGET [--tracker URL] [--peer ADDR] [--json] ...
 //! ```
+#![allow(clippy::print_stdout, clippy::print_stderr)] // a program that reports on its terminal
 
 use clap::Parser;
 use swarmlab_audit::AuditArgs;

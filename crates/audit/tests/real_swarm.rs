@@ -1,4 +1,4 @@
-//! The auditor against real libtorrent peers on loopback (tests/audit/swarm.py),
+//! The auditor against real libtorrent peers on loopback (tests/python/swarm.py),
 //! with our own HTTP and UDP trackers.
 
 mod common;

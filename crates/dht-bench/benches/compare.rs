@@ -15,7 +15,7 @@
 //! `DHT_BENCH_SKIP` (comma list of `load`, `lookup`, `memory`).
 //!
 //! Addresses: everything is on 127.60.0.0 – 127.69.255.255.
-
+#![allow(clippy::print_stdout, clippy::print_stderr)] // a program that reports on its terminal
 #![allow(deprecated)] // mainline's blocking API is marked deprecated in favour of async
 
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};

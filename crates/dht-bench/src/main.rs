@@ -9,6 +9,7 @@
 //! classes of `--id`, the node's id) so that the node's table is full while it is
 //! measured. The side-by-side comparison with the `mainline` crate is the bench
 //! target: `cargo bench -p swarmlab-dht-bench --bench compare`.
+#![allow(clippy::print_stdout, clippy::print_stderr)] // a program that reports on its terminal
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Duration;

@@ -1,6 +1,7 @@
 //! The tokio driver of the sans-IO DHT node: it owns the UDP socket and the clock,
 //! feeds datagrams and timeouts to [`swarmlab_dht::Node`], sends what the node wants
 //! sent, saves the routing table, and offers an async API ([`Dht`]).
+#![allow(missing_docs)] // issue 7: documented by the structure work, then removed
 
 use std::collections::HashMap;
 use std::io;

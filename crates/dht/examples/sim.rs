@@ -14,6 +14,7 @@
 //! another random node. Figures: success rates, hops (highest hop among the k closest
 //! nodes), queries and datagrams per lookup, simulated lookup latency, resident memory
 //! per node, wall time.
+#![allow(clippy::print_stdout, clippy::print_stderr)] // a program that reports on its terminal
 
 use std::net::SocketAddr;
 use std::process::ExitCode;

@@ -2,6 +2,7 @@
 //! `cargo run --release -p swarmlab-krpc --example bench`
 //!
 //! Measures the per-query wire work of a node: decode a query, build and encode the reply.
+#![allow(clippy::print_stdout, clippy::print_stderr)] // a program that reports on its terminal
 
 use std::hint::black_box;
 use std::time::Instant;

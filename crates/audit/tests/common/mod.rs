@@ -1,5 +1,5 @@
 //! Shared helpers of the audit integration tests: a real libtorrent swarm (through
-//! tests/audit/swarm.py), and small HTTP and UDP trackers of our own.
+//! tests/python/swarm.py), and small HTTP and UDP trackers of our own.
 #![allow(dead_code)]
 
 use serde::Deserialize;
@@ -53,7 +53,7 @@ impl Drop for Swarm {
 }
 
 fn helper() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/audit/swarm.py")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/python/swarm.py")
 }
 
 /// Start `swarm.py` with `args`. Fails loudly when libtorrent is missing.

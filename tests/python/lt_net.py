@@ -3,7 +3,7 @@
 
 Run it with Debian's interpreter (python3-libtorrent imports under /usr/bin/python3):
 
-    /usr/bin/python3 tests/dht/lt_net.py --nodes 10 --first 127.50.0.1 --port 7000 \
+    /usr/bin/python3 tests/python/lt_net.py --nodes 10 --first 127.50.0.1 --port 7000 \
         [--bootstrap HOST:PORT ...] [--log FILE]
 
 It starts one libtorrent session per node, node i listening on `first + i`:`port`

@@ -40,7 +40,8 @@ async fn start_dht(args: &AuditArgs) -> Result<Option<Arc<dyn DhtLookup>>> {
     Ok(Some(Arc::new(NodeDht(dht))))
 }
 
-pub async fn run_audit(args: AuditArgs) -> Result<ExitCode> {
+/// Runs `swarmlab audit`.
+pub async fn run(args: AuditArgs) -> Result<ExitCode> {
     let dht = start_dht(&args).await?;
     swarmlab_audit::run(args, dht).await
 }

@@ -28,7 +28,7 @@ fn audit_finds_a_libtorrent_seed_through_our_dht() {
     );
     // The seed, on 127.0.0.210.
     let dir = tempfile::tempdir().unwrap();
-    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/audit/swarm.py");
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/python/swarm.py");
     let mut swarm = Command::new(PYTHON)
         .arg(script)
         .arg("--dir")

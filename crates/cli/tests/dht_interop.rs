@@ -1,6 +1,6 @@
 //! Interoperability with libtorrent's DHT (issue: "interoperability tests with
 //! libtorrent"). Each test runs a network of real libtorrent nodes on loopback
-//! (`tests/dht/lt_net.py`, Debian's `python3-libtorrent` under `/usr/bin/python3`) and
+//! (`tests/python/lt_net.py`, Debian's `python3-libtorrent` under `/usr/bin/python3`) and
 //! the real `swarmlab` binary (`node`, `lookup --json`), and checks one claim:
 //!
 //! 1. our node joins a libtorrent network and fills its table;
@@ -39,7 +39,7 @@ fn swarmlab() -> &'static str {
 }
 
 fn lt_net_script() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/dht/lt_net.py")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/python/lt_net.py")
 }
 
 /// Fails the test, with what to do, when libtorrent's Python binding is missing.
@@ -76,7 +76,7 @@ fn line_reader(out: std::process::ChildStdout) -> mpsc::Receiver<String> {
     rx
 }
 
-/// A libtorrent DHT network (`tests/dht/lt_net.py`).
+/// A libtorrent DHT network (`tests/python/lt_net.py`).
 struct LtNet {
     child: Child,
     stdin: ChildStdin,
