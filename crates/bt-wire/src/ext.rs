@@ -1,9 +1,11 @@
 //! The extension protocol (BEP 10) and two extensions: ut_metadata (BEP 9)
 //! and ut_pex (BEP 11).
 
-use crate::bencode::{self, dict, BencodeError, Value};
+use crate::bencode::{self, dict, Value};
+use crate::error::{AssembleError, ExtError};
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use swarmlab_net::compact;
 
 /// Extended message id of the extension handshake.
 pub const HANDSHAKE_ID: u8 = 0;
@@ -21,23 +23,6 @@ pub const MAX_EXTENSIONS: usize = 64;
 pub const MAX_PEX_PEERS: usize = 500;
 /// Longest client version string kept (characters).
 pub const MAX_VERSION_LEN: usize = 128;
-
-/// Errors decoding extension messages.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ExtError {
-    /// Not bencode.
-    #[error("extension message is not valid bencode: {0}")]
-    Bencode(#[from] BencodeError),
-    /// Not a dictionary.
-    #[error("extension message is not a dictionary")]
-    NotDict,
-    /// A required field is missing or has the wrong type.
-    #[error("extension message field `{0}` missing or invalid")]
-    Field(&'static str),
-    /// A value outside its allowed range.
-    #[error("extension message field `{0}` out of range")]
-    Range(&'static str),
-}
 
 /// A decoded extension handshake.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -275,35 +260,6 @@ pub struct MetadataAssembler {
     have: Vec<bool>,
 }
 
-/// Errors assembling metadata.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum AssembleError {
-    /// A piece index beyond the metadata's size.
-    #[error("metadata piece {0} out of range")]
-    PieceOutOfRange(u32),
-    /// A piece with the wrong number of bytes.
-    #[error("metadata piece {piece} has {got} bytes, expected {want}")]
-    BadPieceLength {
-        /// Piece index.
-        piece: u32,
-        /// Bytes received.
-        got: usize,
-        /// Bytes expected.
-        want: usize,
-    },
-    /// `total_size` differs from the size announced in the handshake.
-    #[error("metadata total_size {got} differs from announced {want}")]
-    SizeMismatch {
-        /// Received.
-        got: u64,
-        /// Announced.
-        want: u64,
-    },
-    /// The assembled dictionary does not hash to the info-hash.
-    #[error("metadata does not hash to the info-hash")]
-    HashMismatch,
-}
-
 impl MetadataAssembler {
     /// Start assembling `size` bytes (checked against [`MAX_METADATA_SIZE`] by the caller's
     /// decoding of `metadata_size`).
@@ -402,24 +358,24 @@ impl PexMessage {
         let mut m = PexMessage::default();
         let (a4, a6) = (bytes("added"), bytes("added6"));
         let total_added = a4.len() / 6 + a6.len() / 18;
-        m.added = crate::parse_compact_v4(a4, MAX_PEX_PEERS);
+        m.added = compact::decode_peers4(a4, MAX_PEX_PEERS);
         let flags = bytes("added.f");
         m.added_flags = flags.iter().take(m.added.len()).copied().collect();
         let room = MAX_PEX_PEERS - m.added.len();
-        m.added.extend(crate::parse_compact_v6(a6, room));
+        m.added.extend(compact::decode_peers6(a6, room));
         let (d4, d6) = (bytes("dropped"), bytes("dropped6"));
         let total_dropped = d4.len() / 6 + d6.len() / 18;
-        m.dropped = crate::parse_compact_v4(d4, MAX_PEX_PEERS);
+        m.dropped = compact::decode_peers4(d4, MAX_PEX_PEERS);
         let room = MAX_PEX_PEERS - m.dropped.len();
-        m.dropped.extend(crate::parse_compact_v6(d6, room));
+        m.dropped.extend(compact::decode_peers6(d6, room));
         m.truncated = total_added - m.added.len() + total_dropped - m.dropped.len();
         Ok(m)
     }
 
     /// Encode (no cap: used by tests and tools).
     pub fn encode(&self) -> Vec<u8> {
-        let (a4, a6) = crate::encode_compact(&self.added);
-        let (d4, d6) = crate::encode_compact(&self.dropped);
+        let (a4, a6) = compact::encode_peers(&self.added);
+        let (d4, d6) = compact::encode_peers(&self.dropped);
         dict([
             ("added", Value::Bytes(a4)),
             ("added.f", Value::Bytes(self.added_flags.clone())),

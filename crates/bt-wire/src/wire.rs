@@ -5,6 +5,7 @@
 //! its cap before buffering the body, so a hostile 4 GiB prefix is an error and
 //! never an allocation.
 
+use crate::error::WireError;
 use crate::{InfoHash, PeerId};
 
 /// The protocol string of the BEP 3 handshake.
@@ -37,30 +38,6 @@ pub mod reserved {
         }
         r
     }
-}
-
-/// Errors from the peer-wire codec.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum WireError {
-    /// The handshake does not start with `\x13BitTorrent protocol`.
-    #[error("bad handshake: not the BitTorrent protocol")]
-    BadHandshake,
-    /// A length prefix over the decoder's cap.
-    #[error("message length {len} exceeds the limit of {max} bytes")]
-    TooLong {
-        /// The announced length.
-        len: u32,
-        /// The cap.
-        max: u32,
-    },
-    /// A message whose length does not fit its id.
-    #[error("message id {id} with wrong length {len}")]
-    BadLength {
-        /// Message id.
-        id: u8,
-        /// Payload length including the id byte.
-        len: u32,
-    },
 }
 
 /// The 68-byte handshake.
@@ -187,83 +164,100 @@ fn be32(b: &[u8]) -> u32 {
     u32::from_be_bytes([b[0], b[1], b[2], b[3]])
 }
 
+/// The 13 bytes that precede a block's data in a `piece` message (length prefix,
+/// id 7, index, begin), so that the data can be written without copying it into a
+/// [`Message`].
+pub fn piece_header(index: u32, begin: u32, data_len: usize) -> [u8; 13] {
+    let mut h = [0u8; 13];
+    h[..4].copy_from_slice(&(9 + data_len as u32).to_be_bytes());
+    h[4] = 7;
+    h[5..9].copy_from_slice(&index.to_be_bytes());
+    h[9..].copy_from_slice(&begin.to_be_bytes());
+    h
+}
+
 impl Message {
+    /// The message id (`None` for a keep-alive, which has none).
+    pub fn id(&self) -> Option<u8> {
+        Some(match self {
+            Message::KeepAlive => return None,
+            Message::Choke => 0,
+            Message::Unchoke => 1,
+            Message::Interested => 2,
+            Message::NotInterested => 3,
+            Message::Have(_) => 4,
+            Message::Bitfield(_) => 5,
+            Message::Request { .. } => 6,
+            Message::Piece { .. } => 7,
+            Message::Cancel { .. } => 8,
+            Message::Port(_) => 9,
+            Message::SuggestPiece(_) => 0x0D,
+            Message::HaveAll => 0x0E,
+            Message::HaveNone => 0x0F,
+            Message::RejectRequest { .. } => 0x10,
+            Message::AllowedFast(_) => 0x11,
+            Message::Extended { .. } => 20,
+            Message::Unknown { id, .. } => *id,
+        })
+    }
+
     /// Encode with its length prefix.
     pub fn encode(&self) -> Vec<u8> {
-        let mut body: Vec<u8> = Vec::new();
-        let mut triple = |id: u8, a: u32, b: u32, c: u32| {
-            body.push(id);
-            body.extend_from_slice(&a.to_be_bytes());
-            body.extend_from_slice(&b.to_be_bytes());
-            body.extend_from_slice(&c.to_be_bytes());
+        let mut out = Vec::new();
+        self.encode_into(&mut out);
+        out
+    }
+
+    /// Append the encoding (length prefix first) to `out`.
+    pub fn encode_into(&self, out: &mut Vec<u8>) {
+        let start = out.len();
+        out.extend_from_slice(&[0; 4]);
+        if let Some(id) = self.id() {
+            out.push(id);
+        }
+        let mut u32s = |values: &[u32]| {
+            for v in values {
+                out.extend_from_slice(&v.to_be_bytes());
+            }
         };
         match self {
+            Message::Have(i) | Message::SuggestPiece(i) | Message::AllowedFast(i) => u32s(&[*i]),
             Message::Request {
                 index,
                 begin,
                 length,
-            } => triple(6, *index, *begin, *length),
-            Message::Cancel {
+            }
+            | Message::Cancel {
                 index,
                 begin,
                 length,
-            } => triple(8, *index, *begin, *length),
-            Message::RejectRequest {
+            }
+            | Message::RejectRequest {
                 index,
                 begin,
                 length,
-            } => triple(0x10, *index, *begin, *length),
-            _ => {}
-        }
-        match self {
-            Message::KeepAlive => {}
-            Message::Choke => body.push(0),
-            Message::Unchoke => body.push(1),
-            Message::Interested => body.push(2),
-            Message::NotInterested => body.push(3),
-            Message::Have(i) => {
-                body.push(4);
-                body.extend_from_slice(&i.to_be_bytes());
-            }
-            Message::Bitfield(b) => {
-                body.push(5);
-                body.extend_from_slice(b);
-            }
+            } => u32s(&[*index, *begin, *length]),
             Message::Piece { index, begin, data } => {
-                body.push(7);
-                body.extend_from_slice(&index.to_be_bytes());
-                body.extend_from_slice(&begin.to_be_bytes());
-                body.extend_from_slice(data);
+                u32s(&[*index, *begin]);
+                out.extend_from_slice(data);
             }
-            Message::Port(p) => {
-                body.push(9);
-                body.extend_from_slice(&p.to_be_bytes());
-            }
-            Message::SuggestPiece(i) => {
-                body.push(0x0D);
-                body.extend_from_slice(&i.to_be_bytes());
-            }
-            Message::HaveAll => body.push(0x0E),
-            Message::HaveNone => body.push(0x0F),
-            Message::AllowedFast(i) => {
-                body.push(0x11);
-                body.extend_from_slice(&i.to_be_bytes());
-            }
+            Message::Bitfield(b) => out.extend_from_slice(b),
+            Message::Port(p) => out.extend_from_slice(&p.to_be_bytes()),
             Message::Extended { id, payload } => {
-                body.push(20);
-                body.push(*id);
-                body.extend_from_slice(payload);
+                out.push(*id);
+                out.extend_from_slice(payload);
             }
-            Message::Unknown { id, payload } => {
-                body.push(*id);
-                body.extend_from_slice(payload);
-            }
-            Message::Request { .. } | Message::Cancel { .. } | Message::RejectRequest { .. } => {}
+            Message::Unknown { payload, .. } => out.extend_from_slice(payload),
+            Message::KeepAlive
+            | Message::Choke
+            | Message::Unchoke
+            | Message::Interested
+            | Message::NotInterested
+            | Message::HaveAll
+            | Message::HaveNone => {}
         }
-        let mut out = Vec::with_capacity(4 + body.len());
-        out.extend_from_slice(&(body.len() as u32).to_be_bytes());
-        out.extend_from_slice(&body);
-        out
+        let len = (out.len() - start - 4) as u32;
+        out[start..start + 4].copy_from_slice(&len.to_be_bytes());
     }
 
     /// Decode one message body (after the length prefix; `body` is id + payload).
