@@ -8,7 +8,7 @@
 //!   timeout, and hands the session's events to the caller, who answers with the
 //!   session's commands. The auditor drives it; the course peers' BitTorrent mode,
 //!   `fetch` and `seed` will share it.
-//! - [`error`]: [`ConnectionError`].
+//! - [`error`]: [`ConnectionError`], why a connection ended.
 //!
 //! The server (one listener for many torrents), storage, piece picker, `fetch` and
 //! `seed` will live beside it.
