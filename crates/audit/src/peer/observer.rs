@@ -262,10 +262,8 @@ impl Observer {
                     }
                 }
             }
-            Event::MetadataRejected(_) => {
-                if self.fetch.take().is_some() {
-                    rec.metadata = Some("rejected".into());
-                }
+            Event::MetadataRejected(_) if self.fetch.take().is_some() => {
+                rec.metadata = Some("rejected".into());
             }
             Event::Misbehaviour(m) => self.on_misbehaviour(m, rec),
             _ => {}
