@@ -220,5 +220,8 @@ fn the_metadata_is_fetched_and_shared() {
     assert_eq!(ctx.meta.get().unwrap().raw, i.raw);
     // Basic done at `late`: it leaves a linger later.
     let linger = ctx.cfg.linger;
-    assert_eq!(o.step(late + linger, &mut w.us, &ctx, &mut rec, &ev), Step::Done);
+    assert_eq!(
+        o.step(late + linger, &mut w.us, &ctx, &mut rec, &ev),
+        Step::Done
+    );
 }
