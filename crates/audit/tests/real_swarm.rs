@@ -313,17 +313,27 @@ async fn haves_over_time_give_a_rate_and_watch_reports_completion_changes() {
             .clone()
     };
     let p1 = peer(&r1);
-    assert!(p1.have_events.len() >= 3, "{p1:#?}");
+    // What the setup guarantees. The downloader reads at libtorrent's limit R =
+    // 64 KiB/s, 4 pieces of 16 KiB a second; we watch it for the 2.5 s linger after
+    // its bitfield, so about 10 haves arrive (at least 5 with a factor-2 margin).
+    // The rate we compute is (new pieces × 16 KiB) / (last have − bitfield):
+    // - at least R less libtorrent's own accounting of TCP/IP overhead (a few %)
+    //   when the limiter runs steadily; the bound is R/2, a factor-2 margin for the
+    //   scheduling of a loaded 2-core machine;
+    // - at most what libtorrent's bucket can deliver over the window: the quota of
+    //   a bandwidth channel is capped at 3 s of its limit (bandwidth_channel::
+    //   update_quota), so at worst 3 s of R on top of 2.5 s of R, plus the piece in
+    //   progress at the bitfield: (2.5 + 3 + 0.25) R / 2.5 s = 2.3 R, bound 2.5 R.
+    // Measured on the development machine: 1.0 to 1.5 R.
+    const R: f64 = 65_536.0;
+    assert!(p1.have_events.len() >= 5, "{p1:#?}");
     let rate = p1
         .have_rate_bps
         .unwrap_or_else(|| panic!("no rate: {p1:#?}"));
-    eprintln!(
-        "have rate {rate:.0} B/s over {} have events",
-        p1.have_events.len()
-    );
     assert!(
-        (10_000.0..400_000.0).contains(&rate),
-        "rate {rate} for a 64 KiB/s limit"
+        (0.5 * R..=2.5 * R).contains(&rate),
+        "rate {rate:.0} B/s for a {R} B/s limit over {} haves",
+        p1.have_events.len()
     );
     let c1 = p1.completion.unwrap();
     let c2 = peer(&r2).completion.unwrap();
