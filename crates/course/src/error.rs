@@ -247,7 +247,10 @@ pub enum DiscoveryError {
     #[error("discovery socket: {0}")]
     Socket(#[source] io::Error),
     /// DISCOVER_TRACKER could be sent to none of the destinations.
-    #[error("could not send DISCOVER_TRACKER to any of {}: {source}", list(dests))]
+    #[error(
+        "could not send DISCOVER_TRACKER to any of {}: {source}",
+        joined(dests, ", ", Ipv4Addr::to_string)
+    )]
     SendFailed {
         /// The destinations tried.
         dests: Vec<Ipv4Addr>,
@@ -257,7 +260,7 @@ pub enum DiscoveryError {
     /// No tracker answered the broadcast.
     #[error(
         "no tracker answered on UDP port {port} within {wait:?} (sent to {})",
-        list(dests)
+        joined(dests, ", ", Ipv4Addr::to_string)
     )]
     NoTracker {
         /// The UDP port of discovery.
@@ -269,12 +272,9 @@ pub enum DiscoveryError {
     },
 }
 
-fn list(addrs: &[Ipv4Addr]) -> String {
-    addrs
-        .iter()
-        .map(Ipv4Addr::to_string)
-        .collect::<Vec<_>>()
-        .join(", ")
+/// `items` shown by `show`, separated by `sep`.
+fn joined<T>(items: &[T], sep: &str, show: impl Fn(&T) -> String) -> String {
+    items.iter().map(show).collect::<Vec<_>>().join(sep)
 }
 
 /// Why one GET_CHUNK did not give a verified chunk. The engine counts it against the
@@ -392,12 +392,8 @@ impl fmt::Display for MissingChunk {
         } else if self.failures.is_empty() {
             write!(f, "{hx}: its peers were unreachable")
         } else {
-            let tried: Vec<String> = self
-                .failures
-                .iter()
-                .map(|(p, why)| format!("{p} {why}"))
-                .collect();
-            write!(f, "{hx}: {}", tried.join(", "))
+            let tried = joined(&self.failures, ", ", |(p, why)| format!("{p} {why}"));
+            write!(f, "{hx}: {tried}")
         }
     }
 }
@@ -407,7 +403,7 @@ impl fmt::Display for MissingChunk {
 #[non_exhaustive]
 pub enum DownloadError {
     /// Some chunks have no peer left that could give them.
-    #[error("{} chunk(s) could not be downloaded: {}", .0.len(), join(.0))]
+    #[error("{} chunk(s) could not be downloaded: {}", .0.len(), joined(.0, "; ", MissingChunk::to_string))]
     Incomplete(Vec<MissingChunk>),
     /// The chunk directory cannot be used.
     #[error("{path}: {source}")]
@@ -419,14 +415,6 @@ pub enum DownloadError {
     },
 }
 
-fn join(missing: &[MissingChunk]) -> String {
-    missing
-        .iter()
-        .map(MissingChunk::to_string)
-        .collect::<Vec<_>>()
-        .join("; ")
-}
-
 /// Why Charlie failed.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -435,7 +423,7 @@ pub enum CharlieError {
     #[error("invalid step number {0} (steps are 1, 2 and 3)")]
     Step(u8),
     /// No source gave the file's description; each source's report says why.
-    #[error("discovery found no file description: {}", steps(.0))]
+    #[error("discovery found no file description: {}", joined(.0, "; ", |s| format!("{}: {}", s.source, s.detail)))]
     NoManifest(Vec<StepReport>),
     /// The download could not finish.
     #[error(transparent)]
@@ -443,14 +431,6 @@ pub enum CharlieError {
     /// Merging or checking failed, or the file's name is unsafe.
     #[error(transparent)]
     Chunks(#[from] ChunkError),
-}
-
-fn steps(reports: &[StepReport]) -> String {
-    reports
-        .iter()
-        .map(|s| format!("{}: {}", s.source, s.detail))
-        .collect::<Vec<_>>()
-        .join("; ")
 }
 
 /// Why the demo could not run (a step that fails is reported in its

@@ -9,7 +9,7 @@ use tokio::task::JoinHandle;
 
 use crate::layout::Layout;
 use crate::peer::PeerResponder;
-use crate::server::{self, ServerLimits, ServerStats};
+use crate::server::{self, Responder, ServerLimits, ServerStats};
 use crate::tracker::{self, TrackerResponder};
 
 /// A role running as a task of this process; stopped when dropped.
@@ -27,6 +27,23 @@ impl Drop for Running {
     }
 }
 
+/// Starts a TCP server answering with `responder` on an already bound listener.
+pub fn start_server<R: Responder>(
+    listener: TcpListener,
+    responder: R,
+    limits: ServerLimits,
+) -> std::io::Result<Running> {
+    let addr = listener.local_addr()?;
+    let stats = Arc::new(ServerStats::default());
+    let task = tokio::spawn(server::serve(
+        listener,
+        Arc::new(responder),
+        limits,
+        stats.clone(),
+    ));
+    Ok(Running { addr, stats, task })
+}
+
 /// Starts a peer serving `chunks/<name>/` on an already bound listener.
 pub fn start_peer(
     layout: &Layout,
@@ -34,11 +51,7 @@ pub fn start_peer(
     listener: TcpListener,
     limits: ServerLimits,
 ) -> std::io::Result<Running> {
-    let addr = listener.local_addr()?;
-    let stats = Arc::new(ServerStats::default());
-    let responder = Arc::new(PeerResponder::new(layout.chunk_dir(name)));
-    let task = tokio::spawn(server::serve(listener, responder, limits, stats.clone()));
-    Ok(Running { addr, stats, task })
+    start_server(listener, PeerResponder::new(layout.chunk_dir(name)), limits)
 }
 
 /// Starts the tracker's TCP side on an already bound listener.
@@ -47,11 +60,7 @@ pub fn start_tracker(
     listener: TcpListener,
     limits: ServerLimits,
 ) -> std::io::Result<Running> {
-    let addr = listener.local_addr()?;
-    let stats = Arc::new(ServerStats::default());
-    let responder = Arc::new(TrackerResponder::new(layout.clone()));
-    let task = tokio::spawn(server::serve(listener, responder, limits, stats.clone()));
-    Ok(Running { addr, stats, task })
+    start_server(listener, TrackerResponder::new(layout.clone()), limits)
 }
 
 /// Starts the tracker's discovery side on `bind` (normally 0.0.0.0:9000).
