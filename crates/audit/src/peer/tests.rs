@@ -31,15 +31,20 @@ fn ctx(i: &Info, known: bool, cfg: AuditConfig) -> SessionCtx {
     }
 }
 
-/// Our session (`us`) and a peer's (`peer`, which has the torrent), established.
+/// Our session (`us`) and a peer's (`peer`, which has the torrent), established,
+/// and the observer of `us` with its record.
 struct Wired {
     us: Session,
     peer: Session,
     now: Instant,
+    ctx: SessionCtx,
+    obs: Option<Observer>,
+    rec: PeerRecord,
+    ev: PieceEvidence,
 }
 
 impl Wired {
-    fn new(i: &Info, ctx: &SessionCtx) -> Wired {
+    fn new(i: &Info, ctx: SessionCtx) -> Wired {
         let now = Instant::now();
         let torrent = ctx
             .meta
@@ -50,6 +55,10 @@ impl Wired {
             us: Session::outgoing(now, session_config(&ctx.cfg), torrent),
             peer: Session::incoming(now, SessionConfig::new(*b"-LT2080-peerpeerpeer")),
             now,
+            ctx,
+            obs: None,
+            rec: PeerRecord::new("127.0.0.2:1".parse().unwrap()),
+            ev: PieceEvidence::default(),
         };
         w.pump();
         assert!(matches!(
@@ -58,9 +67,13 @@ impl Wired {
         ));
         w.peer.accept(now, Torrent::from_info(i)).unwrap();
         w.pump();
+        w.observe();
+        assert!(w.obs.is_some(), "established");
         w
     }
 
+    /// Move bytes both ways until both sessions are quiet, then feed our session's
+    /// events to the observer (created at `Established`).
     fn pump(&mut self) {
         loop {
             let mut moved = false;
@@ -78,29 +91,42 @@ impl Wired {
         }
     }
 
-    /// Feed our session's events to an observer (created at `Established`).
-    fn observe(
-        &mut self,
-        o: &mut Option<Observer>,
-        ctx: &SessionCtx,
-        rec: &mut PeerRecord,
-        ev: &mut PieceEvidence,
-    ) {
+    fn observe(&mut self) {
         while let Some(e) = self.us.poll_event() {
-            match (o.as_mut(), e) {
+            match (self.obs.as_mut(), e) {
                 (None, Event::Established(h)) => {
-                    *o = Some(Observer::new(
+                    let addr = "127.0.0.2:1".parse().unwrap();
+                    self.obs = Some(Observer::new(
                         self.now,
-                        "127.0.0.2:1".parse().unwrap(),
+                        addr,
                         &h,
                         &mut self.us,
-                        rec,
+                        &mut self.rec,
                     ))
                 }
-                (Some(o), e) => o.on_event(self.now, e, &mut self.us, ctx, rec, ev).unwrap(),
+                (Some(o), e) => o
+                    .on_event(
+                        self.now,
+                        e,
+                        &mut self.us,
+                        &self.ctx,
+                        &mut self.rec,
+                        &mut self.ev,
+                    )
+                    .unwrap(),
                 (None, _) => {}
             }
         }
+    }
+
+    fn exchange(&mut self) {
+        self.pump();
+        self.observe();
+    }
+
+    fn step(&mut self, at: Instant) -> Step {
+        let o = self.obs.as_mut().unwrap();
+        o.step(at, &mut self.us, &self.ctx, &mut self.rec, &self.ev)
     }
 }
 
@@ -109,25 +135,17 @@ impl Wired {
 #[test]
 fn haves_are_counted_all_and_kept_up_to_the_caps() {
     let i = info(70_000);
-    let ctx = ctx(&i, true, AuditConfig::default());
-    let mut w = Wired::new(&i, &ctx);
-    let (mut rec, mut ev) = (
-        PeerRecord::new("127.0.0.2:1".parse().unwrap()),
-        PieceEvidence::default(),
-    );
-    let mut o = None;
-    w.observe(&mut o, &ctx, &mut rec, &mut ev);
+    let mut w = Wired::new(&i, ctx(&i, true, AuditConfig::default()));
     for p in 0..70_000 {
         w.peer.send_have(p).unwrap();
         if p % 1000 == 999 {
-            w.pump();
-            w.observe(&mut o, &ctx, &mut rec, &mut ev);
+            w.exchange();
         }
     }
-    assert_eq!(rec.haves_total, 70_000);
-    assert_eq!(rec.have_events.len(), MAX_HAVE_EVENTS);
-    assert_eq!(ev.haves.len(), MAX_HAVES_KEPT);
-    assert_eq!(rec.have_events[0].piece, 0);
+    assert_eq!(w.rec.haves_total, 70_000);
+    assert_eq!(w.rec.have_events.len(), MAX_HAVE_EVENTS);
+    assert_eq!(w.ev.haves.len(), MAX_HAVES_KEPT);
+    assert_eq!(w.rec.have_events[0].piece, 0);
 }
 
 /// The peer is basic done after its extension handshake and bitfield; the
@@ -139,49 +157,23 @@ fn basic_done_then_linger_then_leave() {
         linger: Duration::from_secs(2),
         ..AuditConfig::default()
     };
-    let ctx = ctx(&i, true, cfg);
-    let mut w = Wired::new(&i, &ctx);
-    let (mut rec, mut ev) = (
-        PeerRecord::new("127.0.0.2:1".parse().unwrap()),
-        PieceEvidence::default(),
-    );
-    let mut o = None;
-    w.observe(&mut o, &ctx, &mut rec, &mut ev);
-    let mut o = o.expect("established");
-    assert!(rec.reached && rec.supports_fast && rec.supports_extensions);
-    assert_eq!(rec.peer_id_prefix.as_deref(), Some("-LT2080-"));
+    let mut w = Wired::new(&i, ctx(&i, true, cfg));
+    assert!(w.rec.reached && w.rec.supports_fast && w.rec.supports_extensions);
+    assert_eq!(w.rec.peer_id_prefix.as_deref(), Some("-LT2080-"));
     // Extension handshake seen, no pieces yet: wait until ANNOUNCE_WAIT.
     let start = w.now;
-    assert_eq!(
-        o.step(w.now, &mut w.us, &ctx, &mut rec, &ev),
-        Step::Wait(start + ANNOUNCE_WAIT)
-    );
-    assert!(!o.basic_done());
+    assert_eq!(w.step(start), Step::Wait(start + ANNOUNCE_WAIT));
+    assert!(!w.obs.as_ref().unwrap().basic_done());
     w.peer
         .send_bitfield(&swarmlab_bt_wire::wire::Bitfield::full(16))
         .unwrap();
-    w.pump();
-    let mut opt = Some(o);
-    w.observe(&mut opt, &ctx, &mut rec, &mut ev);
-    let mut o = opt.unwrap();
+    w.exchange();
+    assert_eq!(w.step(start), Step::Wait(start + Duration::from_secs(2)));
+    assert!(w.obs.as_ref().unwrap().basic_done());
+    assert_eq!(w.step(start + Duration::from_secs(2)), Step::Done);
+    assert_eq!(w.ev.kind, Some("bitfield"));
     assert_eq!(
-        o.step(w.now, &mut w.us, &ctx, &mut rec, &ev),
-        Step::Wait(start + Duration::from_secs(2))
-    );
-    assert!(o.basic_done());
-    assert_eq!(
-        o.step(
-            start + Duration::from_secs(2),
-            &mut w.us,
-            &ctx,
-            &mut rec,
-            &ev
-        ),
-        Step::Done
-    );
-    assert_eq!(ev.kind, Some("bitfield"));
-    assert_eq!(
-        rec.client_version.as_deref(),
+        w.rec.client_version.as_deref(),
         Some(concat!("swarmlab/", env!("CARGO_PKG_VERSION")))
     );
 }
@@ -191,37 +183,17 @@ fn basic_done_then_linger_then_leave() {
 #[test]
 fn the_metadata_is_fetched_and_shared() {
     let i = info(2000); // an info dictionary of three ut_metadata pieces
-    let ctx = ctx(&i, false, AuditConfig::default());
-    let mut w = Wired::new(&i, &ctx);
-    let (mut rec, mut ev) = (
-        PeerRecord::new("127.0.0.2:1".parse().unwrap()),
-        PieceEvidence::default(),
-    );
-    let mut opt = None;
-    w.observe(&mut opt, &ctx, &mut rec, &mut ev);
-    let mut o = opt.unwrap();
+    let mut w = Wired::new(&i, ctx(&i, false, AuditConfig::default()));
     w.peer.send_have_all().unwrap();
-    w.pump();
-    let mut opt = Some(o);
-    w.observe(&mut opt, &ctx, &mut rec, &mut ev);
-    o = opt.unwrap();
+    w.exchange();
     let late = w.now + Duration::from_secs(60);
     // Basic done and past the linger, but the fetch it starts now keeps it.
-    assert!(matches!(
-        o.step(late, &mut w.us, &ctx, &mut rec, &ev),
-        Step::Wait(_)
-    ));
+    assert!(matches!(w.step(late), Step::Wait(_)));
     assert!(w.us.fetching_metadata());
-    w.pump();
-    let mut opt = Some(o);
-    w.observe(&mut opt, &ctx, &mut rec, &mut ev);
-    o = opt.unwrap();
-    assert_eq!(rec.metadata.as_deref(), Some("fetched"));
-    assert_eq!(ctx.meta.get().unwrap().raw, i.raw);
+    w.exchange();
+    assert_eq!(w.rec.metadata.as_deref(), Some("fetched"));
+    assert_eq!(w.ctx.meta.get().unwrap().raw, i.raw);
     // Basic done at `late`: it leaves a linger later.
-    let linger = ctx.cfg.linger;
-    assert_eq!(
-        o.step(late + linger, &mut w.us, &ctx, &mut rec, &ev),
-        Step::Done
-    );
+    let linger = w.ctx.cfg.linger;
+    assert_eq!(w.step(late + linger), Step::Done);
 }

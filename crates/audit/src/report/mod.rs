@@ -1,7 +1,8 @@
 //! What an audit reports: one [`PeerRecord`] per address and a [`RoundReport`] per
-//! round (types here), the records completed once the piece count is known
-//! ([`evidence`]), the per-swarm [`SwarmSummary`] ([`summary`]) and the
-//! [`Churn`] between two rounds ([`churn`]).
+//! round (types, here), the records completed once the piece count is known
+//! ([`finalize`] from the [`PieceEvidence`], in `evidence.rs`), the per-swarm
+//! [`SwarmSummary`] (`summary.rs`) and the [`Churn`] between two rounds
+//! (`churn.rs`).
 
 mod churn;
 mod evidence;

@@ -8,6 +8,19 @@ use std::sync::Arc;
 use swarmlab_bt_wire::tracker;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
+/// The head of an HTTP request (up to the blank line, at most 8 KiB).
+async fn read_request(s: &mut tokio::net::TcpStream) -> Option<String> {
+    let mut buf = vec![0u8; 8192];
+    let mut n = 0;
+    while !buf[..n].windows(4).any(|w| w == b"\r\n\r\n") && n < buf.len() {
+        match s.read(&mut buf[n..]).await {
+            Ok(0) | Err(_) => return None,
+            Ok(k) => n += k,
+        }
+    }
+    Some(String::from_utf8_lossy(&buf[..n]).into_owned())
+}
+
 /// A small HTTP tracker answering every announce for `info_hash` with `peers` (compact).
 pub struct HttpTracker {
     pub url: String,
@@ -31,15 +44,9 @@ pub async fn http_tracker(
             let peers = peers.clone();
             let h = h.clone();
             tokio::spawn(async move {
-                let mut buf = vec![0u8; 8192];
-                let mut n = 0;
-                while !buf[..n].windows(4).any(|w| w == b"\r\n\r\n") && n < buf.len() {
-                    match s.read(&mut buf[n..]).await {
-                        Ok(0) | Err(_) => return,
-                        Ok(k) => n += k,
-                    }
-                }
-                let req = String::from_utf8_lossy(&buf[..n]).to_string();
+                let Some(req) = read_request(&mut s).await else {
+                    return;
+                };
                 let path = req.split_whitespace().nth(1).unwrap_or("").to_string();
                 let query = path.split_once('?').map(|x| x.1).unwrap_or("");
                 let body = if let Some(f) = failure {
@@ -130,13 +137,8 @@ pub async fn raw_http_tracker(head: String, body: Vec<u8>, close: bool) -> Strin
             };
             let (head, body) = (head.clone(), body.clone());
             tokio::spawn(async move {
-                let mut buf = vec![0u8; 8192];
-                let mut n = 0;
-                while !buf[..n].windows(4).any(|w| w == b"\r\n\r\n") && n < buf.len() {
-                    match s.read(&mut buf[n..]).await {
-                        Ok(0) | Err(_) => return,
-                        Ok(k) => n += k,
-                    }
+                if read_request(&mut s).await.is_none() {
+                    return;
                 }
                 let _ = s.write_all(format!("{head}\r\n\r\n").as_bytes()).await;
                 let _ = s.write_all(&body).await;
