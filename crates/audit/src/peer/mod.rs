@@ -73,8 +73,11 @@ pub fn our_peer_id() -> PeerId {
 pub fn session_config(cfg: &AuditConfig) -> SessionConfig {
     let mut c = SessionConfig::new(our_peer_id());
     c.extensions.client = Some(CLIENT_VERSION.to_string());
-    c.timeouts.handshake = cfg.connect_timeout.max(Duration::from_secs(1)) * 2;
-    c.timeouts.idle = cfg.peer_budget + Duration::from_secs(1);
+    c.timeouts.handshake = cfg
+        .connect_timeout
+        .max(Duration::from_secs(1))
+        .saturating_mul(2);
+    c.timeouts.idle = cfg.peer_budget.saturating_add(Duration::from_secs(1));
     c
 }
 
