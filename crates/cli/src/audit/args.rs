@@ -1,8 +1,10 @@
-//! Command-line arguments of `swarmlab audit`.
+//! The command line of `swarmlab audit`.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
+
+use swarmlab_audit::AuditConfig;
 
 /// `swarmlab audit TARGET [options]`: connect to every peer of a swarm and record what each says.
 #[derive(Debug, Clone, clap::Args)]
@@ -60,11 +62,11 @@ pub struct AuditArgs {
     #[arg(long)]
     pub no_dht: bool,
 
-    /// DHT bootstrap node (HOST:PORT), for the node the binary starts; repeatable.
+    /// DHT bootstrap node (HOST:PORT) for the node the audit starts; repeatable.
     #[arg(long = "dht-bootstrap", value_name = "HOST:PORT")]
     pub dht_bootstrap: Vec<String>,
 
-    /// DHT state file to load the routing table from, for the node the binary starts.
+    /// DHT state file to load the routing table from, for the node the audit starts.
     #[arg(long, value_name = "FILE")]
     pub dht_state: Option<PathBuf>,
 
@@ -93,6 +95,8 @@ pub struct AuditArgs {
     pub quiet: bool,
 }
 
+/// Seconds from the command line: negative, NaN and infinite values become 0, and
+/// nothing is longer than a day.
 fn secs(s: f64) -> Duration {
     Duration::from_secs_f64(if s.is_finite() && s > 0.0 {
         s.min(86_400.0)
@@ -102,36 +106,9 @@ fn secs(s: f64) -> Duration {
 }
 
 impl AuditArgs {
-    /// Arguments for `target` with every option at its default.
-    pub fn new(target: impl Into<String>) -> AuditArgs {
-        AuditArgs {
-            target: target.into(),
-            json: false,
-            csv: None,
-            watch: None,
-            rounds: 0,
-            max_conns: 200,
-            connect_timeout: 5.0,
-            peer_budget: 30.0,
-            linger: 10.0,
-            probe_pieces: 0,
-            trackers: Vec::new(),
-            peers: Vec::new(),
-            no_dht: false,
-            dht_bootstrap: Vec::new(),
-            dht_state: None,
-            no_pex: false,
-            max_peers: 5000,
-            tracker_timeout: 15.0,
-            udp_timeout: 15.0,
-            udp_retries: 2,
-            quiet: false,
-        }
-    }
-
-    /// The engine configuration these arguments describe.
-    pub fn config(&self) -> crate::AuditConfig {
-        crate::AuditConfig {
+    /// The round settings these arguments describe.
+    pub fn config(&self) -> AuditConfig {
+        AuditConfig {
             max_conns: self.max_conns.max(1),
             connect_timeout: secs(self.connect_timeout),
             peer_budget: secs(self.peer_budget),
@@ -218,11 +195,18 @@ mod tests {
         assert_eq!(c.udp_base_timeout, Duration::from_millis(100));
         assert_eq!(c.udp_retries, 8, "BEP 15 stops at n = 8");
         assert!(!c.use_dht);
-        // Defaults match AuditArgs::new.
-        let d = Cli::try_parse_from(["audit", "x"]).unwrap().args;
-        let n = AuditArgs::new("x");
-        assert_eq!(format!("{d:?}"), format!("{n:?}"));
         assert!(Cli::try_parse_from(["audit"]).is_err());
         assert!(Cli::try_parse_from(["audit", "x", "--peer", "nope"]).is_err());
+    }
+
+    /// The command line's defaults are the library's.
+    #[test]
+    fn defaults_are_the_library_defaults() {
+        let d = Cli::try_parse_from(["audit", "x"]).unwrap().args.config();
+        let l = AuditConfig::default();
+        assert_eq!(format!("{d:?}"), format!("{l:?}"));
+        assert_eq!(secs(-1.0), Duration::ZERO);
+        assert_eq!(secs(f64::NAN), Duration::ZERO);
+        assert_eq!(secs(1e12), Duration::from_secs(86_400));
     }
 }

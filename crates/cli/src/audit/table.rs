@@ -1,8 +1,9 @@
-//! Output: a terminal table, JSON, and CSV.
+//! The report as a table for the terminal: one row per peer, then the sources and
+//! the swarm's summary.
 
-use crate::report::{PeerRecord, RoundReport};
 use std::fmt::Write as _;
-use std::io::Write;
+
+use swarmlab_audit::report::{PeerRecord, RoundReport};
 
 /// Human-readable rate.
 pub fn fmt_rate(bps: f64) -> String {
@@ -244,128 +245,78 @@ fn row(p: &PeerRecord) -> String {
     )
 }
 
-/// The CSV header.
-pub const CSV_HEADER: &[&str] = &[
-    "round",
-    "addr",
-    "sources",
-    "reached",
-    "failure_reason",
-    "failure_stage",
-    "failure_detail",
-    "ended",
-    "connect_ms",
-    "duration_ms",
-    "reserved",
-    "supports_extensions",
-    "supports_dht",
-    "supports_fast",
-    "peer_id_prefix",
-    "client_from_peer_id",
-    "client_version",
-    "extensions",
-    "ext_p",
-    "ext_reqq",
-    "ext_yourip",
-    "metadata_size",
-    "pieces_announced",
-    "pieces_have",
-    "num_pieces",
-    "completion",
-    "seed",
-    "haves_total",
-    "have_rate_bps",
-    "unchoked_us",
-    "probe_pieces_verified",
-    "probe_pieces_failed",
-    "probe_bytes",
-    "probe_rate_bps",
-    "pex_neighbours",
-    "dht_port",
-    "metadata",
-    "warnings",
-];
+#[cfg(test)]
+pub(super) mod tests {
+    use super::*;
+    use swarmlab_audit::report::{Failure, FailureReason, SwarmSummary};
 
-fn opt<T: ToString>(v: &Option<T>) -> String {
-    v.as_ref().map(|x| x.to_string()).unwrap_or_default()
-}
+    pub(crate) fn report() -> RoundReport {
+        let mut seed = PeerRecord::new("127.0.0.2:6881".parse().unwrap());
+        seed.reached = true;
+        seed.sources = vec!["http_tracker".into(), "pex".into()];
+        seed.client = Some("FakePeer/1.0".into());
+        seed.completion = Some(1.0);
+        seed.seed = Some(true);
+        seed.supports_extensions = true;
+        seed.supports_fast = true;
+        seed.dht_port = Some(6999);
+        seed.have_rate_bps = Some(65_536.0);
+        let mut gone = PeerRecord::new("127.0.0.3:1".parse().unwrap());
+        gone.sources = vec!["manual".into()];
+        gone.failure = Some(Failure::new(FailureReason::Refused, "connect", "refused"));
+        RoundReport {
+            round: 2,
+            started_unix: 0,
+            duration_ms: 1500,
+            info_hash: "c12fe1c06bba254a9dc9f519b335aa7c1367a88a".into(),
+            name: Some("payload".into()),
+            num_pieces: Some(20),
+            piece_length: Some(16384),
+            metadata_fetched: true,
+            sources: vec![],
+            summary: SwarmSummary {
+                peers_found: 2,
+                reached: 1,
+                failed: 1,
+                seeds: 1,
+                ..SwarmSummary::default()
+            },
+            churn: None,
+            peers: vec![seed, gone],
+        }
+    }
 
-/// Write every peer of `r` as CSV rows (with the header when `header`).
-pub fn write_csv<W: Write>(w: W, r: &RoundReport, header: bool) -> Result<(), csv::Error> {
-    let mut c = csv::WriterBuilder::new().has_headers(false).from_writer(w);
-    if header {
-        c.write_record(CSV_HEADER)?;
+    #[test]
+    fn a_row_per_peer_and_the_summary() {
+        let t = table(&report());
+        assert!(t.starts_with(
+            "swarm c12fe1c06bba254a9dc9f519b335aa7c1367a88a \"payload\"  round 2  (1.5 s)\n"
+        ));
+        assert!(t.contains("20 pieces of 16384 bytes (info dictionary fetched with ut_metadata)"));
+        let row = t.lines().find(|l| l.starts_with("127.0.0.2:6881")).unwrap();
+        for cell in [
+            "http,pex",
+            "ok",
+            "FakePeer/1.0",
+            "seed",
+            "EF",
+            "65.5 kB/s",
+            "6999",
+        ] {
+            assert!(row.contains(cell), "{cell} in {row}");
+        }
+        let row = t.lines().find(|l| l.starts_with("127.0.0.3:1")).unwrap();
+        assert!(row.contains("manual") && row.contains("refused"), "{row}");
+        assert!(t.contains("reached: 1   failed: 1"), "{t}");
+        assert!(t.contains("(no tracker or DHT queried)"));
     }
-    for p in &r.peers {
-        let ext = p.ext.clone().unwrap_or_default();
-        let probe = p.probe.clone().unwrap_or_default();
-        c.write_record([
-            r.round.to_string(),
-            p.addr.clone(),
-            p.sources.join(" "),
-            p.reached.to_string(),
-            p.failure
-                .as_ref()
-                .map(|f| f.reason.as_str().to_string())
-                .unwrap_or_default(),
-            p.failure
-                .as_ref()
-                .map(|f| f.stage.to_string())
-                .unwrap_or_default(),
-            p.failure
-                .as_ref()
-                .map(|f| f.detail.clone())
-                .unwrap_or_default(),
-            p.ended.clone(),
-            opt(&p.connect_ms),
-            p.duration_ms.to_string(),
-            opt(&p.reserved),
-            p.supports_extensions.to_string(),
-            p.supports_dht.to_string(),
-            p.supports_fast.to_string(),
-            opt(&p.peer_id_prefix),
-            opt(&p.client_from_peer_id),
-            opt(&p.client_version),
-            p.extensions.join(" "),
-            opt(&ext.p),
-            opt(&ext.reqq),
-            opt(&ext.yourip),
-            opt(&ext.metadata_size),
-            opt(&p.pieces_announced),
-            opt(&p.pieces_have),
-            opt(&p.num_pieces),
-            p.completion.map(|c| format!("{c:.4}")).unwrap_or_default(),
-            opt(&p.seed),
-            p.haves_total.to_string(),
-            p.have_rate_bps
-                .map(|x| format!("{x:.0}"))
-                .unwrap_or_default(),
-            p.unchoked_us.to_string(),
-            if p.probe.is_some() {
-                probe.pieces_verified.to_string()
-            } else {
-                String::new()
-            },
-            if p.probe.is_some() {
-                probe.pieces_failed.to_string()
-            } else {
-                String::new()
-            },
-            if p.probe.is_some() {
-                probe.bytes.to_string()
-            } else {
-                String::new()
-            },
-            probe
-                .rate_bps
-                .map(|x| format!("{x:.0}"))
-                .unwrap_or_default(),
-            p.pex_neighbours.join(" "),
-            opt(&p.dht_port),
-            opt(&p.metadata),
-            p.warnings.join("; "),
-        ])?;
+
+    #[test]
+    fn rates_and_cuts() {
+        assert_eq!(fmt_rate(12.0), "12 B/s");
+        assert_eq!(fmt_rate(1_500.0), "1.5 kB/s");
+        assert_eq!(fmt_rate(2_500_000.0), "2.5 MB/s");
+        assert_eq!(cut("abcdef", 4), "abc…");
+        assert_eq!(cut("abc", 4), "abc");
     }
-    c.flush()?;
-    Ok(())
 }

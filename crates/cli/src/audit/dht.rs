@@ -1,15 +1,16 @@
-//! `swarmlab audit`: the auditor of `swarmlab-audit`, with swarmlab's own DHT node as
-//! its DHT peer source.
+//! swarmlab's own DHT node as the audit's DHT source.
 
-use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Result;
-use swarmlab_audit::{AuditArgs, BoxFuture, DhtError, DhtLookup};
+use futures::future::BoxFuture;
+use swarmlab_audit::{DhtError, DhtLookup};
 use swarmlab_bt_wire::InfoHash;
 use swarmlab_dht_driver::{Dht, DriverConfig};
 use swarmlab_krpc::Id;
+
+use super::args::AuditArgs;
 
 /// swarmlab's node as the audit's DHT source: one iterative get_peers per info-hash.
 struct NodeDht(Dht);
@@ -26,8 +27,9 @@ impl DhtLookup for NodeDht {
     }
 }
 
-/// Starts a read-only node from `--dht-bootstrap` / `--dht-state`, when given.
-async fn start_dht(args: &AuditArgs) -> Result<Option<Arc<dyn DhtLookup>>> {
+/// Starts a read-only node from `--dht-bootstrap` / `--dht-state`, when given
+/// (and not `--no-dht`).
+pub async fn start(args: &AuditArgs) -> Result<Option<Arc<dyn DhtLookup>>> {
     if args.no_dht || (args.dht_bootstrap.is_empty() && args.dht_state.is_none()) {
         return Ok(None);
     }
@@ -38,10 +40,4 @@ async fn start_dht(args: &AuditArgs) -> Result<Option<Arc<dyn DhtLookup>>> {
     let dht = Dht::start(cfg).await?;
     dht.wait_for_nodes(1, Duration::from_secs(2)).await?;
     Ok(Some(Arc::new(NodeDht(dht))))
-}
-
-/// Runs `swarmlab audit`.
-pub async fn run(args: AuditArgs) -> Result<ExitCode> {
-    let dht = start_dht(&args).await?;
-    swarmlab_audit::run(args, dht).await
 }
