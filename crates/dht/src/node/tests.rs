@@ -6,8 +6,8 @@ use std::time::Duration;
 use swarmlab_krpc::{Body, ErrorCode, Id, Message, Method, Response, TransactionId, Want};
 
 use crate::limits::{Limits, Rate};
-use crate::lookup::LookupKind;
-use crate::node::{Node, NodeConfig};
+use crate::lookup::{LookupKind, LookupResult, Outcome, MAX_CANDIDATES, MAX_TRIES};
+use crate::node::{Event, Node, NodeConfig, MAX_DATAGRAM_IN, MAX_NODES_PER_REPLY};
 use crate::sim::{Sim, SimConfig};
 
 fn cfg() -> NodeConfig {
@@ -110,6 +110,21 @@ fn same_seed_same_run() {
     assert_eq!(run(5), run(5));
 }
 
+/// A request counts as timed out in a lookup's result exactly when its trace says so.
+fn timeouts_agree_with_the_trace(r: &LookupResult) {
+    let timed_out = r
+        .trace
+        .iter()
+        .filter(|t| t.outcome == Outcome::TimedOut)
+        .count();
+    assert_eq!(r.timeouts, timed_out, "{r:?}");
+    assert!(r
+        .trace
+        .iter()
+        .filter(|t| t.outcome == Outcome::TimedOut)
+        .all(|t| t.rtt_ms.is_none()));
+}
+
 #[test]
 fn lookups_survive_loss_and_report_timeouts() {
     let mut sim = Sim::new(SimConfig {
@@ -125,12 +140,65 @@ fn lookups_survive_loss_and_report_timeouts() {
         }
     }
     sim.run_for(Duration::from_secs(60));
-    let target = sim.node(25).id();
-    let r = sim
-        .run_lookup(2, LookupKind::FindNode, target, Duration::from_secs(30))
-        .unwrap();
-    assert_eq!(r.closest.first().map(|c| c.0), Some(target));
+    let (mut timeouts, mut found) = (0, 0);
+    for (from, to) in [(2, 25), (7, 31), (11, 3), (19, 38), (33, 14), (5, 27)] {
+        let target = sim.node(to).id();
+        let before = sim.node(from).stats().timeouts;
+        let r = sim
+            .run_lookup(from, LookupKind::FindNode, target, Duration::from_secs(30))
+            .unwrap();
+        found += usize::from(r.closest.first().map(|c| c.0) == Some(target));
+        timeouts_agree_with_the_trace(&r);
+        // The node's own counter saw at least the lookup's timeouts (and its pings').
+        assert!(sim.node(from).stats().timeouts - before >= r.timeouts as u64);
+        timeouts += r.timeouts;
+    }
     assert!(sim.lost > 0);
+    // A find_node misses its exact target only when both tries with the target fail:
+    // (1 - 0.8^2)^2 = 13% at 20% loss, so 5 or 6 of 6 on average; at least 4 here.
+    assert!(found >= 4, "found the exact node in {found} of 6 lookups");
+    // One datagram in five is lost, so some of these requests must have timed out,
+    // and been reported as such.
+    assert!(timeouts > 0, "no timeout reported in 6 lookups at 20% loss");
+}
+
+#[test]
+fn a_lookup_nobody_answers_reports_every_request_timed_out() {
+    let (mut n, now) = lone();
+    let silent: Vec<SocketAddr> = (1..=5)
+        .map(|i| format!("198.51.100.{i}:6881").parse().unwrap())
+        .collect();
+    n.bootstrap(now, silent.clone());
+    let lid = n
+        .start_lookup(now, LookupKind::GetPeers, Id([0x33; 20]))
+        .unwrap();
+    // Nothing ever answers: advance the clock through every deadline.
+    let mut t = now;
+    let result = loop {
+        while n.poll_transmit().is_some() {}
+        if let Some(r) = std::iter::from_fn(|| n.poll_event()).find_map(|e| match e {
+            Event::LookupDone(r) if r.id == lid => Some(r),
+            _ => None,
+        }) {
+            break r;
+        }
+        t = n.poll_timeout().unwrap().max(t);
+        assert!(t < now + Duration::from_secs(60), "the lookup never ended");
+        n.handle_timeout(t);
+    };
+    assert_eq!(result.responses, 0);
+    assert!(result.closest.is_empty() && result.peers.is_empty());
+    // Each of the 5 addresses was asked at most MAX_TRIES times (a retry after the soft
+    // timeout), every request timed out, and the result says so.
+    assert!(result.messages >= silent.len());
+    assert!(result.messages <= silent.len() * usize::from(MAX_TRIES));
+    assert_eq!(result.timeouts, result.messages, "{result:?}");
+    timeouts_agree_with_the_trace(&result);
+    assert!(result
+        .trace
+        .iter()
+        .all(|e| silent.contains(&e.node) && e.outcome == Outcome::TimedOut));
+    assert!(n.stats().timeouts >= result.timeouts as u64);
 }
 
 #[test]
@@ -251,7 +319,60 @@ fn garbage_is_dropped_silently_and_counted() {
     }
     assert!(replies(&mut n).is_empty());
     let s = n.stats();
-    assert_eq!(s.garbage + s.bad_responses, inputs.len() as u64);
+    assert_eq!(
+        s.oversized, 2,
+        "the 60,000-byte string and the 30,002-byte list"
+    );
+    assert_eq!(
+        s.garbage + s.bad_responses + s.oversized,
+        inputs.len() as u64
+    );
+}
+
+/// A ping query of exactly `len` bytes (an unknown key pads it; unknown keys are ignored).
+fn ping_of_len(len: usize) -> Vec<u8> {
+    let head = b"d1:ad2:id20:abcdefghij0123456789e1:q4:ping1:t2:aa1:y1:q1:z";
+    // head + "<digits>:" + pad + "e" == len
+    let mut pad = len - head.len() - 1 - 2;
+    let mut wire;
+    loop {
+        wire = [
+            head.as_slice(),
+            format!("{pad}:").as_bytes(),
+            &vec![b'x'; pad],
+            b"e",
+        ]
+        .concat();
+        if wire.len() <= len {
+            break;
+        }
+        pad -= wire.len() - len;
+    }
+    assert_eq!(wire.len(), len);
+    wire
+}
+
+#[test]
+fn a_datagram_over_the_cap_is_dropped_unread_and_counted() {
+    let (mut n, now) = lone();
+    let from: SocketAddr = FROM.parse().unwrap();
+    n.handle(now, from, &ping_of_len(MAX_DATAGRAM_IN));
+    let r = replies(&mut n);
+    assert!(
+        r.iter().any(|m| matches!(m.body, Body::Response(_))),
+        "a {MAX_DATAGRAM_IN}-byte ping is answered"
+    );
+    for len in [MAX_DATAGRAM_IN + 1, 2048, 65_507] {
+        n.handle(now, from, &ping_of_len(len));
+        assert!(replies(&mut n).is_empty(), "a {len}-byte ping was answered");
+    }
+    let s = n.stats();
+    assert_eq!(s.oversized, 3);
+    assert_eq!((s.garbage, s.bad_queries, s.replies_sent), (0, 0, 1));
+    assert_eq!(
+        s.queries_in.ping, 1,
+        "the oversized ones were not even decoded"
+    );
 }
 
 #[test]
@@ -341,40 +462,96 @@ fn a_flooding_ip_is_rate_limited_and_others_are_served() {
         .any(|m| matches!(m.body, Body::Response(_))));
 }
 
+/// `n` crafted nodes that do not exist (11.0.0.0/8 is not simulated), ids counting up.
+fn fake_nodes(n: u32) -> Vec<swarmlab_krpc::Node4> {
+    (0..n)
+        .map(|i| {
+            let mut id = [0u8; 20];
+            id[..4].copy_from_slice(&i.to_be_bytes());
+            swarmlab_krpc::Node4 {
+                id: Id(id),
+                addr: std::net::SocketAddrV4::new(std::net::Ipv4Addr::from(0x0b00_0000 + i), 1),
+            }
+        })
+        .collect()
+}
+
 #[test]
 fn a_reply_with_a_thousand_nodes_is_bounded() {
     let mut sim = net(10, 21);
-    let (a, b) = (0, 1);
-    // b answers a's lookup with 1000 nodes (crafted): the lookup keeps a bounded list.
+    let a = 0;
     let now = sim.now();
     let lid = sim
         .node_mut(a)
         .start_lookup(now, LookupKind::FindNode, Id([3; 20]))
         .unwrap();
-    let _ = lid;
     let mut tids = Vec::new();
     while let Some(t) = sim.node_mut(a).poll_transmit() {
         if let Ok(m) = Message::decode(&t.payload) {
             tids.push((t.to, m.tid));
         }
     }
-    let (to, tid) = tids.into_iter().next().unwrap();
-    let mut nodes = Vec::new();
-    for i in 0..1000u32 {
-        let mut id = [0u8; 20];
-        id[..4].copy_from_slice(&i.to_be_bytes());
-        nodes.push(swarmlab_krpc::Node4 {
-            id: Id(id),
-            addr: std::net::SocketAddrV4::new(std::net::Ipv4Addr::from(0x0b00_0000 + i), 1),
-        });
-    }
-    let mut r = Response::new(Id([9; 20]));
-    r.nodes = Some(nodes);
-    let reply = Message::response(tid, r).encode();
-    let _ = b;
-    sim.node_mut(a).handle(now, to, &reply);
+    assert!(tids.len() >= 3, "alpha queries out");
+    let held = sim.node(a).lookups[&lid].candidate_count();
+    let reply_with = |tid: &TransactionId, n: u32| {
+        let mut r = Response::new(Id([9; 20]));
+        r.nodes = Some(fake_nodes(n));
+        Message::response(tid.clone(), r).encode()
+    };
+
+    // 1. A node of a's table answers with 1000 nodes: 26 KB, past the datagram cap, so
+    //    it is dropped whole and the lookup does not change.
+    let (to, tid) = tids[0].clone();
+    let huge = reply_with(&tid, 1000);
+    sim.node_mut(a).handle(now, to, &huge);
+    assert_eq!(sim.node(a).stats().oversized, 1);
+    assert_eq!(sim.node(a).lookups[&lid].candidate_count(), held);
+
+    // 2. A driver without the cap would deliver it: the reply's nodes are cut at
+    //    MAX_NODES_PER_REPLY before they become candidates.
+    sim.node_mut(a)
+        .on_response(now, to, &tid, decoded_response(&huge), None);
+    let after = sim.node(a).lookups[&lid].candidate_count();
+    assert!(
+        after <= held + MAX_NODES_PER_REPLY,
+        "{after} candidates from {held} + one reply"
+    );
     let sent = std::iter::from_fn(|| sim.node_mut(a).poll_transmit()).count();
-    assert!(sent <= 3, "{sent} queries after one reply");
+    assert!(sent <= 1, "{sent} queries after one reply freed one slot");
+
+    // 3. The largest reply that fits the cap: all its nodes are taken, the lookup still
+    //    holds at most MAX_CANDIDATES, and one freed slot sends one query.
+    let (to, tid) = tids[1].clone();
+    let fit = (1..1000)
+        .take_while(|&n| reply_with(&tid, n).len() <= MAX_DATAGRAM_IN)
+        .last()
+        .unwrap();
+    sim.node_mut(a).handle(now, to, &reply_with(&tid, fit));
+    assert_eq!(sim.node(a).stats().oversized, 1);
+    let l = &sim.node(a).lookups[&lid];
+    assert!(l.candidate_count() <= after + fit as usize);
+    assert!(l.candidate_count() <= MAX_CANDIDATES);
+    let sent = std::iter::from_fn(|| sim.node_mut(a).poll_transmit()).count();
+    assert!(sent <= 1, "{sent} queries after one reply freed one slot");
+
+    // 4. None of the named nodes exists: the lookup asks each candidate at most
+    //    MAX_TRIES times, so it ends after a bounded number of requests.
+    sim.run_for(Duration::from_secs(60));
+    let done = sim.take_result(a, lid).expect("the lookup ended");
+    let bound = (held + 2 * MAX_NODES_PER_REPLY) * usize::from(MAX_TRIES);
+    assert!(
+        done.messages <= bound,
+        "{} requests (bound {bound})",
+        done.messages
+    );
+    timeouts_agree_with_the_trace(&done);
+}
+
+fn decoded_response(wire: &[u8]) -> Response {
+    match Message::decode(wire).unwrap().body {
+        Body::Response(r) => r,
+        other => panic!("{other:?}"),
+    }
 }
 
 #[test]
