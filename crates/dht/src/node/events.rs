@@ -4,8 +4,6 @@ use std::net::SocketAddr;
 
 use swarmlab_krpc::Id;
 
-#[allow(unused_imports)] // doc links
-use super::Node;
 use crate::lookup::LookupResult;
 
 /// A datagram to send.
@@ -20,7 +18,7 @@ pub struct Transmit {
 /// Something the node reports.
 #[derive(Debug, Clone)]
 pub enum Event {
-    /// A lookup started with [`Node::start_lookup`] ended.
+    /// A lookup started with [`Node::start_lookup`](super::Node::start_lookup) ended.
     LookupDone(Box<LookupResult>),
     /// Enough nodes agree on our external address (BEP 42 `ip`).
     ExternalAddress(SocketAddr),

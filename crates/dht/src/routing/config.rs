@@ -22,7 +22,8 @@ pub struct RoutingConfig {
     /// A bucket unchanged this long needs a refresh. Default 15 minutes.
     pub refresh_interval: Duration,
     /// A ping the table asked for and that got neither
-    /// [`RoutingTable::on_response`] nor [`RoutingTable::on_timeout`] within
+    /// [`RoutingTable::on_response`](super::RoutingTable::on_response) nor
+    /// [`RoutingTable::on_timeout`](super::RoutingTable::on_timeout) within
     /// this is considered lost and may be asked for again. Default 60 s.
     pub ping_retry: Duration,
     /// Reject nodes whose id does not satisfy BEP 42 for their IP (local

@@ -2,8 +2,6 @@
 //! to ping), why one was refused, and the outcome of a timeout.
 
 use super::{NodeInfo, NodeState};
-#[allow(unused_imports)] // doc links
-use super::{RoutingConfig, RoutingTable};
 
 /// Why an insertion was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -12,7 +10,7 @@ pub enum Reject {
     OwnId,
     /// Port 0, or an unspecified, multicast or broadcast IP.
     InvalidAddress,
-    /// The id violates BEP 42 for its IP ([`RoutingConfig::enforce_bep42`]).
+    /// The id violates BEP 42 for its IP ([`RoutingConfig::enforce_bep42`](super::RoutingConfig::enforce_bep42)).
     Bep42,
     /// The id is in the table with another address that may not be replaced.
     IdConflict,
@@ -22,7 +20,8 @@ pub enum Reject {
     Full,
 }
 
-/// Result of [`RoutingTable::insert`] / [`RoutingTable::on_response`].
+/// Result of [`RoutingTable::insert`](super::RoutingTable::insert) /
+/// [`RoutingTable::on_response`](super::RoutingTable::on_response).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum InsertOutcome {
     /// Stored in a bucket. `ping` is the node itself when it is unverified:
@@ -71,7 +70,7 @@ impl InsertOutcome {
     }
 }
 
-/// Result of [`RoutingTable::on_timeout`].
+/// Result of [`RoutingTable::on_timeout`](super::RoutingTable::on_timeout).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TimeoutOutcome {
     /// No entry with that id and address: nothing changed.
