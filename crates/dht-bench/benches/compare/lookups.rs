@@ -108,6 +108,19 @@ fn net_datagrams(c0: u64, c1: u64, idle: f64, el: Duration) -> f64 {
     ((c1 - c0) as f64 - idle * el.as_secs_f64()).max(0.0)
 }
 
+/// Lets a testnet that started at `t0` settle (the joins' far-bucket refreshes), then
+/// returns the process RSS and logs the RSS per node above `rss0`.
+fn settled_rss(name: &str, nodes: usize, rss0: u64, t0: Instant) -> u64 {
+    std::thread::sleep(Duration::from_secs(3));
+    let rss1 = rss_bytes().unwrap_or(0);
+    eprintln!(
+        "[{name}] {nodes}-node testnet up in {:.1} s, {:.1} KiB RSS per node",
+        t0.elapsed().as_secs_f64(),
+        rss1.saturating_sub(rss0) as f64 / nodes as f64 / 1024.0
+    );
+    rss1
+}
+
 /// Two distinct random indices below `n`.
 fn two(rng: &mut impl Rng, n: usize) -> (usize, usize) {
     let a = rng.gen_range(0..n);
@@ -143,14 +156,7 @@ pub fn ours(nodes: usize, lookups: usize, finds: usize) -> (LookupStats, f64, f6
             n.wait_for_nodes(8, Duration::from_secs(20)).await.ok();
         }
     });
-    // Let the joins' far-bucket refreshes settle.
-    std::thread::sleep(Duration::from_secs(3));
-    let rss1 = rss_bytes().unwrap_or(0);
-    eprintln!(
-        "[ours] {nodes}-node testnet up in {:.1} s, {:.1} KiB RSS per node",
-        t0.elapsed().as_secs_f64(),
-        (rss1 - rss0) as f64 / nodes as f64 / 1024.0
-    );
+    let rss1 = settled_rss("ours", nodes, rss0, t0);
     let rtt = {
         let mut c = LoadConfig::new(
             net[0].local_addr(),
@@ -214,7 +220,7 @@ pub fn ours(nodes: usize, lookups: usize, finds: usize) -> (LookupStats, f64, f6
             n.shutdown().await;
         }
     });
-    (st, rtt, (rss1 - rss0) as f64 / nodes as f64)
+    (st, rtt, rss1.saturating_sub(rss0) as f64 / nodes as f64)
 }
 
 /// `mainline`'s testnet: returns the stats and RSS per node.
@@ -241,13 +247,7 @@ pub fn theirs(nodes: usize, lookups: usize, finds: usize) -> (LookupStats, f64) 
     {
         std::thread::sleep(Duration::from_millis(200));
     }
-    std::thread::sleep(Duration::from_secs(3));
-    let rss1 = rss_bytes().unwrap_or(0);
-    eprintln!(
-        "[mainline] {nodes}-node testnet up in {:.1} s, {:.1} KiB RSS per node",
-        t0.elapsed().as_secs_f64(),
-        (rss1 - rss0) as f64 / nodes as f64 / 1024.0
-    );
+    let rss1 = settled_rss("mainline", nodes, rss0, t0);
     let idle = idle_rate();
     let mut rng = rand::thread_rng();
     let mut st = LookupStats::default();
@@ -293,5 +293,5 @@ pub fn theirs(nodes: usize, lookups: usize, finds: usize) -> (LookupStats, f64) 
         st.exact += usize::from(got.first().map(|n| *n.id()) == Some(target));
     }
     drop(net);
-    (st, (rss1 - rss0) as f64 / nodes as f64)
+    (st, rss1.saturating_sub(rss0) as f64 / nodes as f64)
 }
