@@ -6,7 +6,13 @@
 //! crate finds the interpreter and the scripts, so that every test names them the
 //! same way. Tests that span several library crates (and no binary) live in
 //! `tests/tests/`; tests of the `swarmlab` binary live in `crates/cli/tests/`.
+//!
+//! - [`python`], [`script`], [`require_libtorrent`]: the interpreter and the scripts.
+//! - [`swarm`]: a real libtorrent swarm on loopback (`swarm.py`), for the audit's
+//!   tests, its benchmark and the binary's.
 #![forbid(unsafe_code)]
+
+pub mod swarm;
 
 use std::path::PathBuf;
 use std::process::Command;

@@ -10,26 +10,12 @@
 //! 3 rounds. Needs Debian's python3-libtorrent (`/usr/bin/python3 -c "import libtorrent"`).
 #![allow(clippy::print_stdout, clippy::print_stderr)] // a program that reports on its terminal
 
-use serde::Deserialize;
-use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
-use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use swarmlab_audit::{audit_round, AuditConfig, RoundInputs, Target};
-
-#[derive(Deserialize)]
-struct SwarmPeer {
-    addr: SocketAddr,
-}
-
-#[derive(Deserialize)]
-struct SwarmInfo {
-    torrent: String,
-    peers: Vec<SwarmPeer>,
-    libtorrent_version: String,
-}
+use swarmlab_tests::swarm::start_swarm;
 
 fn rss_kib(field: &str) -> u64 {
     std::fs::read_to_string("/proc/self/status")
@@ -51,44 +37,48 @@ fn arg(i: usize, default: usize) -> usize {
 }
 
 #[tokio::main(flavor = "multi_thread")]
-async fn main() -> anyhow::Result<()> {
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let peers = arg(1, 400);
     let sessions = arg(2, 8).max(1);
     let max_conns = arg(3, 200);
     let rounds = arg(4, 3).max(1);
     let per_session = peers.div_ceil(sessions);
-    let dir = tempfile::tempdir()?;
     let seeds = sessions / 2;
     let leechers: Vec<String> = (0..sessions - seeds)
         .map(|i| format!("{:.2}", (i as f64 + 1.0) / (sessions - seeds + 1) as f64))
         .collect();
-    let helper = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/python/swarm.py");
     eprintln!("starting {sessions} libtorrent sessions × {per_session} listening addresses ...");
-    let mut child = Command::new("/usr/bin/python3")
-        .arg(helper)
-        .arg("--dir")
-        .arg(dir.path())
-        .args(["--seeds", &seeds.to_string()])
-        .args(["--leechers", &leechers.join(",")])
-        .args(["--pieces", "256", "--piece-size", "16384"])
-        .args(["--listen-per-session", &per_session.to_string()])
-        .args(if std::env::var_os("AUDIT_BENCH_LOG").is_some() {
-            vec!["--log-disconnects"]
-        } else {
-            vec![]
-        })
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()?;
-    let stdin = child.stdin.take();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line)?;
-    let swarm: SwarmInfo = serde_json::from_str(&line)
-        .map_err(|e| anyhow::anyhow!("swarm.py failed ({e}): {line}"))?;
-    let addrs: Vec<SocketAddr> = swarm.peers.iter().map(|p| p.addr).take(peers).collect();
+    let (seeds, leechers, per_session) = (
+        seeds.to_string(),
+        leechers.join(","),
+        per_session.to_string(),
+    );
+    let mut args = vec![
+        "--seeds",
+        &seeds,
+        "--leechers",
+        &leechers,
+        "--pieces",
+        "256",
+        "--piece-size",
+        "16384",
+        "--listen-per-session",
+        &per_session,
+    ];
+    if std::env::var_os("AUDIT_BENCH_LOG").is_some() {
+        args.push("--log-disconnects");
+    }
+    let swarm = start_swarm(&args);
+    let addrs: Vec<SocketAddr> = swarm
+        .info
+        .peers
+        .iter()
+        .map(|p| p.addr)
+        .take(peers)
+        .collect();
     eprintln!(
         "libtorrent {} serving {} peer addresses",
-        swarm.libtorrent_version,
+        swarm.info.libtorrent_version,
         addrs.len()
     );
 
@@ -119,7 +109,7 @@ async fn main() -> anyhow::Result<()> {
         "report B/peer"
     );
     for round in 1..=rounds as u32 {
-        let mut target = Target::from_file(std::path::Path::new(&swarm.torrent))?;
+        let mut target = Target::from_file(&swarm.info.torrent)?;
         let base = rss_kib("VmRSS:");
         let peak = Arc::new(AtomicU64::new(base));
         let stop = Arc::new(AtomicBool::new(false));
@@ -176,7 +166,6 @@ async fn main() -> anyhow::Result<()> {
             }
         }
     }
-    drop(stdin);
-    let _ = child.wait();
+    drop(swarm);
     Ok(())
 }

@@ -1,19 +1,16 @@
 //! The DHT peer source, as a trait the binary implements with swarmlab's own node.
 //!
 //! The audit crate does not depend on the DHT crate. The `swarmlab` binary builds a
-//! node (from `--dht-bootstrap` / `--dht-state` in [`crate::AuditArgs`]), wraps it in a
-//! type implementing [`DhtLookup`] and passes it to [`crate::run`]. With `None`, the
-//! DHT source is reported as unavailable and the audit uses the other sources.
+//! node (from its `--dht-bootstrap` / `--dht-state` options), wraps it in a type
+//! implementing [`DhtLookup`] and passes it in [`crate::RoundInputs::dht`]. With
+//! `None`, the DHT source is reported as unavailable and the audit uses the other
+//! sources.
 
-use std::future::Future;
+use futures::future::BoxFuture;
 use std::net::SocketAddr;
-use std::pin::Pin;
 use swarmlab_bt_wire::InfoHash;
 
-/// A boxed, sendable future.
-pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
-
-/// Error type of a DHT lookup.
+/// Error type of a DHT lookup: whatever the implementation's error is.
 pub type DhtError = Box<dyn std::error::Error + Send + Sync>;
 
 /// A DHT that can find peers for an info-hash (BEP 5 `get_peers`, iterated).

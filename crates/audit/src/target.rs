@@ -1,38 +1,14 @@
 //! Resolving the audit TARGET: a `.torrent` file, a magnet link or a bare info-hash.
 
+use std::io::Read;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
-use swarmlab_bt_wire::magnet::{Magnet, MagnetError};
-use swarmlab_bt_wire::metainfo::{Info, Metainfo, MetainfoError, MAX_TORRENT_SIZE};
+use swarmlab_bt_wire::magnet::Magnet;
+use swarmlab_bt_wire::metainfo::{Info, Metainfo, MAX_TORRENT_SIZE};
 use swarmlab_bt_wire::InfoHash;
 
-/// Errors resolving a target.
-#[derive(Debug, thiserror::Error)]
-pub enum TargetError {
-    /// The .torrent file could not be read.
-    #[error("cannot read {path}: {source}")]
-    Read {
-        /// The path given.
-        path: String,
-        /// The I/O error.
-        source: std::io::Error,
-    },
-    /// The .torrent file is invalid.
-    #[error("invalid .torrent file {path}: {source}")]
-    Torrent {
-        /// The path given.
-        path: String,
-        /// Why.
-        source: MetainfoError,
-    },
-    /// The magnet link is invalid.
-    #[error("invalid magnet link: {0}")]
-    Magnet(#[from] MagnetError),
-    /// Neither a file, a magnet link, nor an info-hash.
-    #[error("TARGET must be a .torrent file, a magnet link or a 40-hex info-hash: {0:?} is none of these")]
-    Unrecognised(String),
-}
+use crate::error::TargetError;
 
 /// What is being audited.
 #[derive(Debug, Clone)]
@@ -91,23 +67,30 @@ impl Target {
         }
     }
 
-    /// Read and parse a .torrent file.
+    /// Read and parse a .torrent file. A file over
+    /// [`MAX_TORRENT_SIZE`] is refused without being read, and the read itself is
+    /// capped (a file that grows, or a device, cannot make it read more).
     pub fn from_file(path: &Path) -> Result<Target, TargetError> {
         let shown = path.display().to_string();
-        let meta = std::fs::metadata(path).map_err(|e| TargetError::Read {
+        let read_err = |source| TargetError::Read {
             path: shown.clone(),
-            source: e,
-        })?;
-        if meta.len() > MAX_TORRENT_SIZE as u64 {
-            return Err(TargetError::Torrent {
+            source,
+        };
+        let file = std::fs::File::open(path).map_err(read_err)?;
+        let size = file.metadata().map_err(read_err)?.len();
+        if size > MAX_TORRENT_SIZE as u64 {
+            return Err(TargetError::TooLarge { path: shown, size });
+        }
+        let mut bytes = Vec::with_capacity(size as usize);
+        file.take(MAX_TORRENT_SIZE as u64 + 1)
+            .read_to_end(&mut bytes)
+            .map_err(read_err)?;
+        if bytes.len() > MAX_TORRENT_SIZE {
+            return Err(TargetError::TooLarge {
                 path: shown,
-                source: MetainfoError::TooLarge(meta.len() as usize),
+                size: bytes.len() as u64,
             });
         }
-        let bytes = std::fs::read(path).map_err(|e| TargetError::Read {
-            path: shown.clone(),
-            source: e,
-        })?;
         let m = Metainfo::from_bytes(&bytes).map_err(|e| TargetError::Torrent {
             path: shown,
             source: e,
@@ -158,5 +141,58 @@ mod tests {
         let e = Target::resolve(p.to_str().unwrap()).unwrap_err();
         assert!(matches!(e, TargetError::Torrent { .. }), "{e}");
         assert!(e.to_string().contains("invalid .torrent"));
+    }
+
+    /// `MAX_TORRENT_SIZE` on files, first guard: a (sparse) file over the cap is
+    /// refused from its size, before anything is read. Without the size check the
+    /// capped read below would still refuse it, but only after reading 64 MiB, and
+    /// it would report the bytes it read, not the file's size.
+    #[test]
+    fn a_torrent_file_over_the_cap_is_not_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("huge.torrent");
+        let f = std::fs::File::create(&p).unwrap();
+        f.set_len(2 * MAX_TORRENT_SIZE as u64).unwrap();
+        let e = Target::from_file(&p).unwrap_err();
+        assert!(
+            matches!(e, TargetError::TooLarge { size, .. } if size == 2 * MAX_TORRENT_SIZE as u64),
+            "{e}"
+        );
+        assert!(e.to_string().contains("larger than a .torrent file may be"));
+    }
+
+    /// Second guard: the read itself is capped, for files whose size says nothing
+    /// (a FIFO says 0). One byte over the cap through a FIFO is refused after
+    /// `MAX_TORRENT_SIZE + 1` bytes; without the cap it would be read whole and
+    /// refused by the parser as an invalid torrent instead.
+    #[test]
+    fn the_read_is_capped_whatever_the_size_says() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("fifo.torrent");
+        let ok = std::process::Command::new("mkfifo")
+            .arg(&p)
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(ok, "mkfifo (coreutils) is needed for this test");
+        let writer = {
+            let p = p.clone();
+            std::thread::spawn(move || {
+                use std::io::Write;
+                let mut f = std::fs::OpenOptions::new().write(true).open(p).unwrap();
+                let chunk = vec![b'x'; 1 << 20];
+                for _ in 0..MAX_TORRENT_SIZE >> 20 {
+                    if f.write_all(&chunk).is_err() {
+                        return;
+                    }
+                }
+                let _ = f.write_all(b"x");
+            })
+        };
+        let e = Target::from_file(&p).unwrap_err();
+        writer.join().unwrap();
+        assert!(
+            matches!(e, TargetError::TooLarge { size, .. } if size == MAX_TORRENT_SIZE as u64 + 1),
+            "{e}"
+        );
     }
 }

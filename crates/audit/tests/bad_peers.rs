@@ -4,9 +4,11 @@
 use sha1::{Digest, Sha1};
 use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 use swarmlab_audit::report::PeerRecord;
-use swarmlab_audit::{audit, run_to, AuditArgs, FailureReason, RoundReport};
+use swarmlab_audit::{audit, AuditConfig, FailureReason, RoundInputs, RoundReport, Target, Watch};
 use swarmlab_bt_wire::bencode::{dict, Value};
 use swarmlab_bt_wire::ext::{ExtHandshake, MetadataMsg, PexMessage};
 use swarmlab_bt_wire::wire::{reserved, Decoder, Handshake, Message};
@@ -119,15 +121,23 @@ async fn honest(mut s: TcpStream, ih: InfoHash, extra: impl Fn(&mut Vec<u8>)) {
     }
 }
 
-fn args(target: &str, peers: Vec<SocketAddr>) -> AuditArgs {
-    let mut a = AuditArgs::new(target);
-    a.no_dht = true;
-    a.connect_timeout = 0.5;
-    a.peer_budget = 5.0;
-    a.linger = 0.2;
-    a.quiet = true;
-    a.peers = peers;
-    a
+fn cfg() -> AuditConfig {
+    AuditConfig {
+        use_dht: false,
+        connect_timeout: Duration::from_millis(500),
+        peer_budget: Duration::from_secs(5),
+        linger: Duration::from_millis(200),
+        ..AuditConfig::default()
+    }
+}
+
+/// One round on `target` with `peers` given by hand and the settings `cfg`.
+async fn round(target: &str, peers: Vec<SocketAddr>, cfg: &AuditConfig) -> RoundReport {
+    let inputs = RoundInputs {
+        peers,
+        ..RoundInputs::default()
+    };
+    audit(target, &inputs, cfg).await.unwrap()
 }
 
 fn rec(r: &RoundReport, a: SocketAddr) -> &PeerRecord {
@@ -165,12 +175,12 @@ async fn handshake_failures_are_recorded_per_peer() {
         l.local_addr().unwrap()
     };
     let good = fake_peer(move |s| honest(s, ih, |_| {})).await;
-    let r = audit(
-        &args(&path, vec![wrong, http, silent, hangup, refused, good]),
-        None,
+    let r = round(
+        &path,
+        vec![wrong, http, silent, hangup, refused, good],
+        &cfg(),
     )
-    .await
-    .unwrap();
+    .await;
     let reason = |a| rec(&r, a).failure.as_ref().map(|f| f.reason);
     assert_eq!(reason(wrong), Some(FailureReason::WrongInfoHash));
     assert_eq!(reason(http), Some(FailureReason::BadHandshake));
@@ -217,9 +227,7 @@ async fn hostile_messages_end_that_peer_only() {
     })
     .await;
     let good = fake_peer(move |s| honest(s, ih, |_| {})).await;
-    let r = audit(&args(&path, vec![huge, badbf, good]), None)
-        .await
-        .unwrap();
+    let r = round(&path, vec![huge, badbf, good], &cfg()).await;
     let h = rec(&r, huge);
     assert!(h.reached);
     let f = h.failure.as_ref().unwrap();
@@ -292,7 +300,7 @@ async fn bad_metadata_is_a_recorded_failure() {
         }
     })
     .await;
-    let r = audit(&args(&ih.to_hex(), vec![liar]), None).await.unwrap();
+    let r = round(&ih.to_hex(), vec![liar], &cfg()).await;
     let l = rec(&r, liar);
     assert!(l.reached);
     assert_eq!(l.metadata.as_deref(), Some("bad_hash"), "{l:#?}");
@@ -328,9 +336,11 @@ async fn pex_flood_is_capped() {
         })
     })
     .await;
-    let mut a = args(&path, vec![flooder]);
-    a.max_peers = 40;
-    let r = audit(&a, None).await.unwrap();
+    let c = AuditConfig {
+        max_peers: 40,
+        ..cfg()
+    };
+    let r = round(&path, vec![flooder], &c).await;
     let f = rec(&r, flooder);
     assert!(f.reached && f.failure.is_none(), "{f:#?}");
     assert_eq!(f.pex_messages, 1);
@@ -350,56 +360,33 @@ async fn pex_flood_is_capped() {
 }
 
 #[tokio::test]
-async fn cli_outputs_json_csv_and_churn() {
-    let (d, path, _info, ih) = torrent();
+async fn watch_reports_the_peer_that_left() {
+    let (_d, path, _info, ih) = torrent();
     let stays = fake_peer(move |s| honest(s, ih, |_| {})).await;
     let leaves = one_shot_peer(ih).await;
-    let csv_path = d.path().join("out.csv");
-    let mut a = args(&path, vec![stays, leaves]);
-    a.json = true;
-    a.watch = Some(1);
-    a.rounds = 2;
-    a.csv = Some(csv_path.to_str().unwrap().to_string());
-    let mut out: Vec<u8> = Vec::new();
-    let code = run_to(a, None, &mut out).await.unwrap();
-    assert_eq!(code, std::process::ExitCode::SUCCESS);
-    let text = String::from_utf8(out).unwrap();
-    let rounds: Vec<serde_json::Value> = text
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
-    assert_eq!(rounds.len(), 2);
-    assert_eq!(rounds[0]["summary"]["reached"], 2);
-    assert_eq!(rounds[1]["summary"]["reached"], 1);
-    let churn = &rounds[1]["churn"];
-    assert_eq!(churn["left"], serde_json::json!([leaves.to_string()]));
-    assert_eq!(churn["joined"], serde_json::json!([]));
-    let csv = std::fs::read_to_string(&csv_path).unwrap();
-    let lines: Vec<&str> = csv.lines().collect();
-    assert!(lines[0].starts_with("round,addr,sources,reached"));
-    assert_eq!(lines.len(), 1 + 2 + 2, "{csv}");
-    assert!(
-        lines
-            .iter()
-            .any(|l| l.starts_with(&format!("2,{leaves},manual,false,refused"))),
-        "{csv}"
+    let inputs = RoundInputs {
+        peers: vec![stays, leaves],
+        ..RoundInputs::default()
+    };
+    let mut w = Watch::new(Target::resolve(&path).unwrap(), inputs, cfg());
+    let r1 = w.next_round(None).await;
+    let r2 = w.next_round(None).await;
+    assert_eq!((r1.round, r2.round), (1, 2));
+    assert_eq!(r1.summary.reached, 2);
+    assert_eq!(r2.summary.reached, 1);
+    assert!(r1.churn.is_none());
+    let churn = r2.churn.unwrap();
+    assert_eq!(churn.left, vec![leaves.to_string()]);
+    assert!(churn.joined.is_empty());
+    let gone = r2
+        .peers
+        .iter()
+        .find(|p| p.addr == leaves.to_string())
+        .unwrap();
+    assert_eq!(
+        gone.failure.as_ref().unwrap().reason,
+        FailureReason::Refused
     );
-
-    // The table.
-    let mut t = args(&path, vec![stays]);
-    t.linger = 0.0;
-    let mut out: Vec<u8> = Vec::new();
-    run_to(t, None, &mut out).await.unwrap();
-    let table = String::from_utf8(out).unwrap();
-    assert!(
-        table.contains("ADDRESS") && table.contains(&stays.to_string()),
-        "{table}"
-    );
-    assert!(
-        table.contains("FakePeer/1.0") && table.contains("seed"),
-        "{table}"
-    );
-    assert!(table.contains("reached: 1"), "{table}");
 }
 
 #[tokio::test]
@@ -415,12 +402,61 @@ async fn bad_targets_are_clear_errors() {
         ("magnet:?dn=nohash".to_string(), "invalid magnet link"),
         ("not-a-thing".to_string(), "TARGET must be"),
     ] {
-        let mut out: Vec<u8> = Vec::new();
-        let e = run_to(args(&target, vec![]), None, &mut out)
+        let e = audit(&target, &RoundInputs::default(), &cfg())
             .await
             .unwrap_err();
         assert!(e.to_string().contains(want), "{target}: {e}");
     }
+}
+
+/// `--max-conns`: 12 peers, each holding a connection for 300 ms; with `max_conns`
+/// 3, connections in flight never exceed 3 (and reach it). Without the semaphore all
+/// 12 would be open at once. Each peer counts itself out *before* it closes, and
+/// the auditor (lingering longer) only leaves when it sees the close, so the
+/// count can never run ahead of the auditor's own.
+#[tokio::test]
+async fn connections_in_flight_never_exceed_max_conns() {
+    let (_d, path, _info, ih) = torrent();
+    let open = Arc::new(AtomicUsize::new(0));
+    let peak = Arc::new(AtomicUsize::new(0));
+    let mut peers = Vec::new();
+    for i in 0..12u8 {
+        let l = TcpListener::bind((std::net::Ipv4Addr::new(127, 152, 0, i + 1), 0))
+            .await
+            .unwrap();
+        peers.push(l.local_addr().unwrap());
+        let (open, peak) = (open.clone(), peak.clone());
+        tokio::spawn(async move {
+            while let Ok((mut s, _)) = l.accept().await {
+                let (open, peak) = (open.clone(), peak.clone());
+                tokio::spawn(async move {
+                    let now = open.fetch_add(1, Ordering::SeqCst) + 1;
+                    peak.fetch_max(now, Ordering::SeqCst);
+                    if read_handshake(&mut s).await.is_some() {
+                        let mut out = our_handshake(ih).to_vec();
+                        out.extend(Message::HaveAll.encode());
+                        let _ = s.write_all(&out).await;
+                        tokio::time::sleep(Duration::from_millis(300)).await;
+                    }
+                    open.fetch_sub(1, Ordering::SeqCst);
+                    drop(s);
+                });
+            }
+        });
+    }
+    let c = AuditConfig {
+        max_conns: 3,
+        linger: Duration::from_secs(10),
+        ..cfg()
+    };
+    let r = round(&path, peers, &c).await;
+    assert_eq!(r.summary.reached, 12, "{:#?}", r.summary);
+    assert!(
+        r.peers.iter().all(|p| p.ended == "peer_closed"),
+        "{:#?}",
+        r.peers
+    );
+    assert_eq!(peak.load(Ordering::SeqCst), 3);
 }
 
 #[tokio::test]
@@ -475,9 +511,11 @@ async fn probed_pieces_are_verified_even_out_of_order() {
         }
     })
     .await;
-    let mut a = args(&path, vec![seed]);
-    a.probe_pieces = 3;
-    let r = audit(&a, None).await.unwrap();
+    let c = AuditConfig {
+        probe_pieces: 3,
+        ..cfg()
+    };
+    let r = round(&path, vec![seed], &c).await;
     let p = rec(&r, seed);
     let probe = p.probe.as_ref().expect("probe result");
     assert!(probe.unchoked);
@@ -513,7 +551,7 @@ fn full_backlog_listener() -> (socket2::Socket, Vec<std::net::TcpStream>, Socket
 async fn connect_timeout_is_recorded() {
     let (_d, path, _info, _ih) = torrent();
     let (_l, _fillers, addr) = full_backlog_listener();
-    let r = audit(&args(&path, vec![addr]), None).await.unwrap();
+    let r = round(&path, vec![addr], &cfg()).await;
     let p = rec(&r, addr);
     assert!(!p.reached);
     let f = p.failure.as_ref().unwrap();

@@ -7,34 +7,12 @@
 //! never exceed the bytes actually present, and nothing is allocated before the
 //! bytes it describes have been seen.
 
+use crate::error::BencodeError;
 use std::collections::BTreeMap;
 use std::ops::Range;
 
 /// Deepest nesting of lists and dictionaries accepted.
 pub const MAX_DEPTH: usize = 64;
-
-/// Errors from reading bencode.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum BencodeError {
-    /// The input ended inside a value.
-    #[error("bencode truncated at byte {0}")]
-    Truncated(usize),
-    /// A byte that cannot start or continue a value here.
-    #[error("invalid bencode at byte {0}")]
-    Invalid(usize),
-    /// An integer that is malformed or does not fit in 64 bits.
-    #[error("invalid bencode integer at byte {0}")]
-    BadInteger(usize),
-    /// Lists and dictionaries nested deeper than [`MAX_DEPTH`].
-    #[error("bencode nested deeper than {MAX_DEPTH} levels")]
-    TooDeep,
-    /// A dictionary key that is not a byte string.
-    #[error("bencode dictionary key at byte {0} is not a string")]
-    BadKey(usize),
-    /// Bytes left after the single top-level value.
-    #[error("{0} trailing bytes after the bencoded value")]
-    Trailing(usize),
-}
 
 /// A decoded bencode value.
 #[derive(Debug, Clone, PartialEq, Eq)]

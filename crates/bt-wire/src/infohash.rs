@@ -1,3 +1,6 @@
+//! The info-hash and peer-id types.
+
+use crate::error::InfoHashParseError;
 use std::fmt;
 
 /// A v1 info-hash: the SHA-1 of the bencoded `info` dictionary.
@@ -6,17 +9,6 @@ pub struct InfoHash(pub [u8; 20]);
 
 /// A 20-byte peer id.
 pub type PeerId = [u8; 20];
-
-/// Error parsing an info-hash from text.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum InfoHashParseError {
-    /// Not 40 hex digits or 32 base32 characters.
-    #[error("an info-hash is 40 hex digits or 32 base32 characters, got {0} characters")]
-    BadLength(usize),
-    /// A character outside the alphabet.
-    #[error("invalid character in info-hash")]
-    BadChar,
-}
 
 impl InfoHash {
     /// SHA-1 of `bytes`.

@@ -1,29 +1,10 @@
 //! Magnet links (BEP 9): `magnet:?xt=urn:btih:<40 hex | 32 base32>&dn=..&tr=..&x.pe=..`.
 
-use crate::{InfoHash, InfoHashParseError};
+use crate::error::MagnetError;
+use crate::{percent, InfoHash};
 
 /// Longest magnet link accepted.
 pub const MAX_MAGNET_LEN: usize = 64 * 1024;
-
-/// Errors parsing a magnet link.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum MagnetError {
-    /// Does not start with `magnet:?`.
-    #[error("not a magnet link (expected `magnet:?...`)")]
-    NotMagnet,
-    /// No `xt=urn:btih:` parameter.
-    #[error("magnet link has no `xt=urn:btih:` info-hash")]
-    NoInfoHash,
-    /// The btih value is malformed.
-    #[error("magnet link info-hash: {0}")]
-    BadInfoHash(#[from] InfoHashParseError),
-    /// A `%` escape that is not followed by two hex digits.
-    #[error("magnet link has a malformed %-escape")]
-    BadEscape,
-    /// Longer than [`MAX_MAGNET_LEN`].
-    #[error("magnet link too long")]
-    TooLong,
-}
 
 /// A parsed magnet link.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,38 +19,11 @@ pub struct Magnet {
     pub peers: Vec<String>,
 }
 
-/// Percent-decode (and `+` to space) a query component.
-pub fn percent_decode(s: &str) -> Result<Vec<u8>, MagnetError> {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        match b[i] {
-            b'%' => {
-                let h = b.get(i + 1..i + 3).ok_or(MagnetError::BadEscape)?;
-                let mut v = [0u8; 1];
-                hex::decode_to_slice(h, &mut v).map_err(|_| MagnetError::BadEscape)?;
-                out.push(v[0]);
-                i += 3;
-            }
-            b'+' => {
-                out.push(b' ');
-                i += 1;
-            }
-            c => {
-                out.push(c);
-                i += 1;
-            }
-        }
-    }
-    Ok(out)
-}
-
 impl Magnet {
     /// Parse a magnet link. Unknown parameters are ignored; the first btih `xt` wins.
     pub fn parse(link: &str) -> Result<Magnet, MagnetError> {
         if link.len() > MAX_MAGNET_LEN {
-            return Err(MagnetError::TooLong);
+            return Err(MagnetError::TooLong(link.len()));
         }
         let link = link.trim();
         let query = link
@@ -86,7 +40,7 @@ impl Magnet {
         let mut peers = Vec::new();
         for pair in query.split('&').filter(|p| !p.is_empty()) {
             let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            let value = String::from_utf8_lossy(&percent_decode(v)?).into_owned();
+            let value = String::from_utf8_lossy(&percent::decode(v)?).into_owned();
             // Parameters may carry a numeric suffix (xt.1, tr.2).
             let key = k.split('.').next().unwrap_or(k);
             match (key, k) {
@@ -120,15 +74,15 @@ impl Magnet {
         let mut s = format!("magnet:?xt=urn:btih:{}", self.info_hash.to_hex());
         if let Some(dn) = &self.display_name {
             s.push_str("&dn=");
-            s.push_str(&crate::tracker::percent_encode(dn.as_bytes()));
+            s.push_str(&percent::encode(dn.as_bytes()));
         }
         for t in &self.trackers {
             s.push_str("&tr=");
-            s.push_str(&crate::tracker::percent_encode(t.as_bytes()));
+            s.push_str(&percent::encode(t.as_bytes()));
         }
         for p in &self.peers {
             s.push_str("&x.pe=");
-            s.push_str(&crate::tracker::percent_encode(p.as_bytes()));
+            s.push_str(&percent::encode(p.as_bytes()));
         }
         s
     }
@@ -137,6 +91,7 @@ impl Magnet {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::PercentError;
 
     #[test]
     fn parses_hex_and_base32_with_params() {
@@ -174,20 +129,39 @@ mod tests {
         ));
         assert_eq!(
             Magnet::parse("magnet:?xt=urn:btih:c12fe1c06bba254a9dc9f519b335aa7c1367a88a&dn=%G1"),
-            Err(MagnetError::BadEscape)
+            Err(MagnetError::BadEscape(PercentError::BadEscape(0)))
         );
-        assert_eq!(
+        assert!(matches!(
             Magnet::parse("magnet:?xt=urn:btih:c12fe1c06bba254a9dc9f519b335aa7c1367a88a&dn=%4"),
-            Err(MagnetError::BadEscape)
-        );
+            Err(MagnetError::BadEscape(_))
+        ));
         assert_eq!(
             Magnet::parse(&"magnet:?".repeat(20_000)),
-            Err(MagnetError::TooLong)
+            Err(MagnetError::TooLong(160_000))
         );
         // Only a v2 hash: no btih.
         assert_eq!(
             Magnet::parse("magnet:?xt=urn:btmh:1220abcd"),
             Err(MagnetError::NoInfoHash)
+        );
+    }
+
+    /// The length cap: a valid link of exactly [`MAX_MAGNET_LEN`] bytes parses, one
+    /// byte more is refused before anything is decoded (without the cap it would parse).
+    #[test]
+    fn length_cap_is_exact() {
+        let head = "magnet:?xt=urn:btih:c12fe1c06bba254a9dc9f519b335aa7c1367a88a&dn=";
+        let at_cap = format!("{head}{}", "n".repeat(MAX_MAGNET_LEN - head.len()));
+        assert_eq!(at_cap.len(), MAX_MAGNET_LEN);
+        let m = Magnet::parse(&at_cap).unwrap();
+        assert_eq!(
+            m.display_name.map(|d| d.len()),
+            Some(MAX_MAGNET_LEN - head.len())
+        );
+        let over = format!("{at_cap}n");
+        assert_eq!(
+            Magnet::parse(&over),
+            Err(MagnetError::TooLong(MAX_MAGNET_LEN + 1))
         );
     }
 }

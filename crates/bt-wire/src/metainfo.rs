@@ -4,7 +4,8 @@
 //! appear in the file: [`crate::bencode::dict_value_span`] locates them, and
 //! serde_bencode decodes the fields. Nothing here builds a file-system path.
 
-use crate::bencode::{self, BencodeError};
+use crate::bencode;
+use crate::error::MetainfoError;
 use crate::InfoHash;
 use serde::Deserialize;
 
@@ -14,29 +15,6 @@ pub const MAX_TORRENT_SIZE: usize = 64 << 20;
 pub const MAX_INFO_SIZE: usize = 32 << 20;
 /// Most files listed in a multi-file torrent.
 pub const MAX_FILES: usize = 1_000_000;
-
-/// Errors parsing a metainfo file or an info dictionary.
-#[derive(Debug, thiserror::Error)]
-pub enum MetainfoError {
-    /// Not well-formed bencode.
-    #[error("not valid bencode: {0}")]
-    Bencode(#[from] BencodeError),
-    /// The file is not a dictionary or has no `info` dictionary.
-    #[error("no info dictionary")]
-    NoInfo,
-    /// A field has the wrong type or is missing.
-    #[error("invalid metainfo field: {0}")]
-    Field(String),
-    /// Fields that contradict each other.
-    #[error("inconsistent metainfo: {0}")]
-    Inconsistent(String),
-    /// A v2-only torrent (no v1 `pieces`).
-    #[error("v2-only torrents are not supported (no v1 `pieces`)")]
-    V2Only,
-    /// Larger than the configured limits.
-    #[error("metainfo too large: {0} bytes")]
-    TooLarge(usize),
-}
 
 /// One file of a torrent.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -115,26 +93,20 @@ impl Info {
         if raw.first() != Some(&b'd') {
             return Err(MetainfoError::NoInfo);
         }
-        let ri: RawInfo =
-            serde_bencode::from_bytes(raw).map_err(|e| MetainfoError::Field(e.to_string()))?;
+        let ri: RawInfo = serde_bencode::from_bytes(raw)?;
         let pieces_raw = match ri.pieces {
             Some(p) => p,
             None if ri.meta_version == Some(2) => return Err(MetainfoError::V2Only),
-            None => return Err(MetainfoError::Field("missing `pieces`".into())),
+            None => return Err(MetainfoError::Missing("pieces")),
         };
         let piece_length = ri
             .piece_length
-            .ok_or_else(|| MetainfoError::Field("missing `piece length`".into()))?;
+            .ok_or(MetainfoError::Missing("piece length"))?;
         if piece_length == 0 || piece_length > (1 << 30) {
-            return Err(MetainfoError::Inconsistent(format!(
-                "piece length {piece_length}"
-            )));
+            return Err(MetainfoError::PieceLength(piece_length));
         }
         if pieces_raw.len() % 20 != 0 {
-            return Err(MetainfoError::Inconsistent(format!(
-                "`pieces` is {} bytes, not a multiple of 20",
-                pieces_raw.len()
-            )));
+            return Err(MetainfoError::PiecesNotMultipleOf20(pieces_raw.len()));
         }
         let pieces: Vec<[u8; 20]> = pieces_raw
             .chunks_exact(20)
@@ -151,10 +123,7 @@ impl Info {
             ),
             (None, Some(files)) => {
                 if files.is_empty() || files.len() > MAX_FILES {
-                    return Err(MetainfoError::Inconsistent(format!(
-                        "{} files",
-                        files.len()
-                    )));
+                    return Err(MetainfoError::FileCount(files.len()));
                 }
                 let files = files
                     .into_iter()
@@ -165,28 +134,21 @@ impl Info {
                     .collect();
                 (files, true)
             }
-            (Some(_), Some(_)) => {
-                return Err(MetainfoError::Inconsistent(
-                    "both `length` and `files`".into(),
-                ))
-            }
-            (None, None) => {
-                return Err(MetainfoError::Field("neither `length` nor `files`".into()))
-            }
+            (Some(_), Some(_)) => return Err(MetainfoError::LengthAndFiles),
+            (None, None) => return Err(MetainfoError::Missing("length` or `files")),
         };
         let total = files
             .iter()
             .try_fold(0u64, |acc, f| acc.checked_add(f.length))
-            .ok_or_else(|| MetainfoError::Inconsistent("total length overflows".into()))?;
+            .ok_or(MetainfoError::TotalOverflow)?;
         let expected = total.div_ceil(piece_length);
         if expected != pieces.len() as u64 {
-            return Err(MetainfoError::Inconsistent(format!(
-                "{} bytes in pieces of {} need {} hashes, `pieces` has {}",
+            return Err(MetainfoError::PieceCount {
                 total,
                 piece_length,
                 expected,
-                pieces.len()
-            )));
+                got: pieces.len(),
+            });
         }
         Ok(Info {
             info_hash: InfoHash::of(raw),
@@ -236,8 +198,7 @@ impl Metainfo {
         bencode::validate(bytes)?;
         let span = bencode::dict_value_span(bytes, b"info")?.ok_or(MetainfoError::NoInfo)?;
         let info = Info::from_bytes(&bytes[span])?;
-        let rt: RawTorrent =
-            serde_bencode::from_bytes(bytes).map_err(|e| MetainfoError::Field(e.to_string()))?;
+        let rt: RawTorrent = serde_bencode::from_bytes(bytes)?;
         let mut trackers: Vec<String> = Vec::new();
         let mut push = |t: &[u8]| {
             let s = lossy(t).trim().to_string();
@@ -380,7 +341,11 @@ mod tests {
         .encode();
         assert!(matches!(
             Metainfo::from_bytes(&bad),
-            Err(MetainfoError::Inconsistent(_))
+            Err(MetainfoError::PieceCount {
+                expected: 7,
+                got: 2,
+                ..
+            })
         ));
         // `pieces` not a multiple of 20.
         let bad = dict([(
@@ -419,5 +384,30 @@ mod tests {
             }
             let _ = Metainfo::from_bytes(&t);
         }
+    }
+
+    /// `MAX_TORRENT_SIZE`: a well-formed torrent one byte over the cap (padded with a
+    /// long unknown key, which the parser would otherwise accept) is refused.
+    #[test]
+    fn torrent_size_cap() {
+        let build = |pad: usize| {
+            dict([
+                ("info", info_single(40_000, 16_384)),
+                ("padding", Value::bytes(vec![b'p'; pad])),
+            ])
+            .encode()
+        };
+        // With `pad` bytes the encoding is `base + pad` plus the 7 more digits of
+        // an 8-digit length prefix (`67108xxx:` against `0:`).
+        let base = build(0).len();
+        let at_cap = build(MAX_TORRENT_SIZE - base - 7);
+        assert_eq!(at_cap.len(), MAX_TORRENT_SIZE);
+        assert!(Metainfo::from_bytes(&at_cap).is_ok());
+        let over = build(MAX_TORRENT_SIZE - base - 6);
+        assert_eq!(over.len(), MAX_TORRENT_SIZE + 1);
+        assert!(matches!(
+            Metainfo::from_bytes(&over),
+            Err(MetainfoError::TooLarge(n)) if n == MAX_TORRENT_SIZE + 1
+        ));
     }
 }

@@ -2,40 +2,15 @@
 //! BEP 7) and the UDP tracker protocol (BEP 15). Codecs only; no sockets.
 
 use crate::bencode::{self, Value};
-use crate::{InfoHash, PeerId};
+use crate::error::TrackerError;
+use crate::{percent, InfoHash, PeerId};
 use std::net::SocketAddr;
+use swarmlab_net::compact;
 
 /// Most peers kept from one tracker response.
 pub const MAX_TRACKER_PEERS: usize = 10_000;
 /// The UDP tracker protocol's magic connection id.
 pub const UDP_PROTOCOL_ID: u64 = 0x0417_2710_1980;
-
-/// Errors from tracker codecs.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum TrackerError {
-    /// The tracker answered with `failure reason` (HTTP) or an error action (UDP).
-    #[error("tracker failure: {0}")]
-    Failure(String),
-    /// The response is not valid bencode / not a dictionary.
-    #[error("malformed tracker response: {0}")]
-    Malformed(String),
-    /// A UDP packet too short or with an unexpected action / transaction id.
-    #[error("bad UDP tracker packet: {0}")]
-    BadPacket(&'static str),
-}
-
-/// Percent-encode bytes for a URL query: unreserved characters stay, others become `%XX`.
-pub fn percent_encode(bytes: &[u8]) -> String {
-    let mut s = String::with_capacity(bytes.len() * 3);
-    for &b in bytes {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            s.push(b as char);
-        } else {
-            s.push_str(&format!("%{b:02X}"));
-        }
-    }
-    s
-}
 
 /// The `event` of an announce.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -98,8 +73,8 @@ impl Announce {
         let sep = if base.contains('?') { '&' } else { '?' };
         let mut url = format!(
             "{base}{sep}info_hash={}&peer_id={}&port={}&uploaded={}&downloaded={}&left={}&compact=1&numwant={}&key={:08x}",
-            percent_encode(&self.info_hash.0),
-            percent_encode(&self.peer_id),
+            percent::encode(&self.info_hash.0),
+            percent::encode(&self.peer_id),
             self.port,
             self.uploaded,
             self.downloaded,
@@ -157,9 +132,9 @@ fn int_u32(v: &Value, k: &str) -> Option<u32> {
 
 /// Parse the body of an HTTP announce response.
 pub fn parse_http_response(body: &[u8]) -> Result<AnnounceResponse, TrackerError> {
-    let v = bencode::decode(body).map_err(|e| TrackerError::Malformed(e.to_string()))?;
+    let v = bencode::decode(body)?;
     if v.as_dict().is_none() {
-        return Err(TrackerError::Malformed("not a dictionary".into()));
+        return Err(TrackerError::NotDict);
     }
     if let Some(f) = v.get("failure reason") {
         let msg = f
@@ -179,7 +154,7 @@ pub fn parse_http_response(body: &[u8]) -> Result<AnnounceResponse, TrackerError
         peers: Vec::new(),
     };
     match v.get("peers") {
-        Some(Value::Bytes(b)) => r.peers = crate::parse_compact_v4(b, MAX_TRACKER_PEERS),
+        Some(Value::Bytes(b)) => r.peers = compact::decode_peers4(b, MAX_TRACKER_PEERS),
         Some(Value::List(list)) => {
             for p in list.iter().take(MAX_TRACKER_PEERS) {
                 let ip = p
@@ -197,11 +172,11 @@ pub fn parse_http_response(body: &[u8]) -> Result<AnnounceResponse, TrackerError
             }
         }
         None => {}
-        Some(_) => return Err(TrackerError::Malformed("`peers` has the wrong type".into())),
+        Some(_) => return Err(TrackerError::PeersType),
     }
     if let Some(b) = v.get("peers6").and_then(Value::as_bytes) {
         let room = MAX_TRACKER_PEERS - r.peers.len();
-        r.peers.extend(crate::parse_compact_v6(b, room));
+        r.peers.extend(compact::decode_peers6(b, room));
     }
     Ok(r)
 }
@@ -262,9 +237,9 @@ pub fn udp_parse_announce(
         ));
     }
     let peers = if ipv6 {
-        crate::parse_compact_v6(&p[20..], MAX_TRACKER_PEERS)
+        compact::decode_peers6(&p[20..], MAX_TRACKER_PEERS)
     } else {
-        crate::parse_compact_v4(&p[20..], MAX_TRACKER_PEERS)
+        compact::decode_peers4(&p[20..], MAX_TRACKER_PEERS)
     };
     Ok(AnnounceResponse {
         interval: Some(be32(&p[8..])),
@@ -340,7 +315,7 @@ pub fn udp_announce_response(
     p.extend_from_slice(&interval.to_be_bytes());
     p.extend_from_slice(&leechers.to_be_bytes());
     p.extend_from_slice(&seeders.to_be_bytes());
-    p.extend(crate::encode_compact(peers).0);
+    p.extend(compact::encode_peers(peers).0);
     p
 }
 
@@ -355,7 +330,7 @@ pub fn udp_error_response(transaction_id: u32, message: &str) -> Vec<u8> {
 
 /// Server side: encode an HTTP announce response body with compact peers.
 pub fn http_response_body(interval: u32, peers: &[SocketAddr]) -> Vec<u8> {
-    let (v4, v6) = crate::encode_compact(peers);
+    let (v4, v6) = compact::encode_peers(peers);
     let mut entries = vec![
         ("interval", Value::Int(i64::from(interval))),
         ("peers", Value::Bytes(v4)),
@@ -370,7 +345,7 @@ pub fn http_response_body(interval: u32, peers: &[SocketAddr]) -> Vec<u8> {
 pub fn http_query_info_hash(query: &str) -> Option<InfoHash> {
     for pair in query.split('&') {
         if let Some(v) = pair.strip_prefix("info_hash=") {
-            let raw = crate::magnet::percent_decode(v).ok()?;
+            let raw = percent::decode(v).ok()?;
             return raw.try_into().ok().map(InfoHash);
         }
     }
@@ -424,12 +399,13 @@ mod tests {
         );
         assert!(matches!(
             parse_http_response(b"<html>"),
-            Err(TrackerError::Malformed(_))
+            Err(TrackerError::Bencode(_))
         ));
-        assert!(matches!(
+        assert_eq!(parse_http_response(b"le"), Err(TrackerError::NotDict));
+        assert_eq!(
             parse_http_response(b"d5:peersi1ee"),
-            Err(TrackerError::Malformed(_))
-        ));
+            Err(TrackerError::PeersType)
+        );
     }
 
     #[test]
@@ -466,5 +442,48 @@ mod tests {
         );
         assert!(udp_parse_announce(&[0u8; 7], 43, false).is_err());
         assert!(udp_parse_request(&[0u8; 3]).is_err());
+    }
+
+    fn many(n: u32) -> Vec<SocketAddr> {
+        (0..n)
+            .map(|i| SocketAddr::from(([10, (i >> 16) as u8, (i >> 8) as u8, i as u8], 6881)))
+            .collect()
+    }
+
+    /// `MAX_TRACKER_PEERS` holds for every form a tracker can list peers in; each
+    /// assertion fails without the cap (12,000 peers would be kept).
+    #[test]
+    fn peer_lists_are_capped() {
+        let peers = many(12_000);
+        let r = parse_http_response(&http_response_body(60, &peers)).unwrap();
+        assert_eq!(r.peers.len(), MAX_TRACKER_PEERS, "compact peers");
+        assert_eq!(r.peers[..], peers[..MAX_TRACKER_PEERS]);
+
+        let list: Vec<Value> = peers
+            .iter()
+            .map(|p| {
+                bencode::dict([
+                    ("ip", Value::bytes(p.ip().to_string())),
+                    ("port", Value::Int(i64::from(p.port()))),
+                ])
+            })
+            .collect();
+        let body = bencode::dict([("peers", Value::List(list))]).encode();
+        let r = parse_http_response(&body).unwrap();
+        assert_eq!(r.peers.len(), MAX_TRACKER_PEERS, "dictionary peers");
+
+        // IPv6 peers only fill the room the IPv4 ones left.
+        let v6: Vec<SocketAddr> = (0..100u16)
+            .map(|i| SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, i + 1)))
+            .collect();
+        let mut mixed = many(MAX_TRACKER_PEERS as u32 - 10);
+        mixed.extend(&v6);
+        let r = parse_http_response(&http_response_body(60, &mixed)).unwrap();
+        assert_eq!(r.peers.len(), MAX_TRACKER_PEERS, "peers6 after peers");
+        assert_eq!(r.peers.iter().filter(|p| p.is_ipv6()).count(), 10);
+
+        let udp = udp_announce_response(5, 60, 0, 0, &peers);
+        let r = udp_parse_announce(&udp, 5, false).unwrap();
+        assert_eq!(r.peers.len(), MAX_TRACKER_PEERS, "UDP announce");
     }
 }

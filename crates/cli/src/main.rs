@@ -53,7 +53,7 @@ enum Command {
     /// N DHT nodes in this process, each on its own 127.x.y.z address.
     Testnet(dht::testnet::TestnetArgs),
     /// Connects to every peer of a torrent (BEP 3/6/9/10/11) and records what each says.
-    Audit(swarmlab_audit::AuditArgs),
+    Audit(audit::AuditArgs),
 }
 
 fn init_logging(default: &str) {

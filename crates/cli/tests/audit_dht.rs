@@ -3,49 +3,24 @@
 //! info-hash and a bootstrap node — finds it through get_peers, fetches the metadata
 //! from it (ut_metadata) and records it as a seed.
 
-use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
-use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
 use swarmlab_dht::limits::Limits;
 use swarmlab_dht::node::NodeConfig;
 use swarmlab_dht_driver::{Dht, DriverConfig};
 use swarmlab_krpc::Id;
+use swarmlab_tests::swarm::start_swarm;
 
 const BIN: &str = env!("CARGO_BIN_EXE_swarmlab");
-const PYTHON: &str = "/usr/bin/python3";
 
 #[test]
 fn audit_finds_a_libtorrent_seed_through_our_dht() {
-    let check = Command::new(PYTHON)
-        .args(["-c", "import libtorrent"])
-        .output();
-    assert!(
-        check.as_ref().is_ok_and(|o| o.status.success()),
-        "this test runs a real libtorrent seed: install Debian's python3-libtorrent (scripts/test does)"
-    );
     // The seed, on 127.0.0.210.
-    let dir = tempfile::tempdir().unwrap();
-    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/python/swarm.py");
-    let mut swarm = Command::new(PYTHON)
-        .arg(script)
-        .arg("--dir")
-        .arg(dir.path())
-        .args(["--seeds", "1", "--pieces", "8", "--first-octet", "210"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(swarm.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let info: serde_json::Value =
-        serde_json::from_str(&line).unwrap_or_else(|e| panic!("swarm.py: {e}: {line}"));
-    let seed: SocketAddr = info["peers"][0]["addr"].as_str().unwrap().parse().unwrap();
-    let ih_hex = info["info_hash"].as_str().unwrap().to_string();
+    let swarm = start_swarm(&["--seeds", "1", "--pieces", "8", "--first-octet", "210"]);
+    let seed = swarm.info.peers[0].addr;
+    let ih_hex = swarm.info.info_hash.clone();
 
     let rt = tokio::runtime::Runtime::new().unwrap();
     let bootstrap = rt.block_on(async {
@@ -94,8 +69,7 @@ fn audit_finds_a_libtorrent_seed_through_our_dht() {
         ])
         .output()
         .unwrap();
-    drop(swarm.stdin.take());
-    let _ = swarm.wait();
+    drop(swarm);
     assert!(
         out.status.success(),
         "{}",

@@ -5,32 +5,38 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::chunks::{merge_into, same_contents, ChunkError};
+use crate::chunks::{merge_into, same_contents};
 use crate::discovery::{
-    run_chain, BroadcastSource, ConfigSource, PeerSource, StepReport, Swarm, TrackerSource,
+    BroadcastSource, Chain, ConfigSource, Cost, Phase, StepReport, Swarm, TrackerSource,
 };
-use crate::engine::{download, DownloadError, DownloadReport, EngineOptions};
+use crate::engine::{download, DownloadReport, EngineOptions};
+use crate::error::{CharlieError, ChunkError};
 use crate::layout::{check_name, Layout};
 use crate::tracker::DISCOVERY_PORT;
 
 /// How Charlie runs.
 #[derive(Debug, Clone)]
 pub struct CharlieOptions {
+    /// The course tree (config/, files/, chunks/).
     pub layout: Layout,
     /// The course's step: 1 config files, 2 tracker from peers.ini, 3 broadcast.
     pub step: u8,
     /// Step 3's destinations; empty: [`crate::discovery::default_broadcast_destinations`].
     pub broadcast: Vec<Ipv4Addr>,
+    /// Step 3's UDP port.
     pub discovery_port: u16,
     /// How long step 3 collects TRACKER_INFO replies.
     pub discovery_wait: Duration,
     /// Step 3 tries trackers of this name first.
     pub tracker_name: String,
+    /// Time allowed for the whole exchange with a tracker.
     pub tracker_timeout: Duration,
+    /// How the download runs.
     pub engine: EngineOptions,
 }
 
 impl CharlieOptions {
+    /// The defaults of the command line for `step` in `layout`.
     pub fn new(layout: Layout, step: u8) -> CharlieOptions {
         let dir = layout.chunk_dir("charlie");
         CharlieOptions {
@@ -49,9 +55,13 @@ impl CharlieOptions {
 /// Everything a run did, printed by `--json`.
 #[derive(Debug, Clone, Serialize)]
 pub struct CharlieReport {
+    /// The step run.
     pub step: u8,
+    /// One report per source asked.
     pub discovery: Vec<StepReport>,
+    /// The file's name.
     pub filename: String,
+    /// What the download did.
     pub download: DownloadReport,
     /// The merged file.
     pub output: String,
@@ -60,30 +70,16 @@ pub struct CharlieReport {
     pub identical: Option<bool>,
 }
 
-/// Why Charlie failed.
-#[derive(Debug, thiserror::Error)]
-pub enum CharlieError {
-    #[error("invalid step number {0} (steps are 1, 2 and 3)")]
-    Step(u8),
-    #[error("discovery found no file description: {0}")]
-    NoManifest(String),
-    #[error(transparent)]
-    Download(#[from] DownloadError),
-    #[error(transparent)]
-    Chunks(#[from] ChunkError),
-}
-
 /// The discovery chain of a step.
-pub fn sources_for_step(opts: &CharlieOptions) -> Result<Vec<Box<dyn PeerSource>>, CharlieError> {
-    Ok(match opts.step {
+pub fn chain_for_step(opts: &CharlieOptions) -> Result<Chain, CharlieError> {
+    Ok(Chain::new(match opts.step {
         1 => vec![Box::new(ConfigSource {
             layout: opts.layout.clone(),
         })],
-        2 => vec![Box::new(TrackerSource {
-            addr: None,
-            layout: opts.layout.clone(),
-            timeout: opts.tracker_timeout,
-        })],
+        2 => vec![Box::new(TrackerSource::new(
+            opts.layout.clone(),
+            opts.tracker_timeout,
+        ))],
         3 => vec![Box::new(BroadcastSource {
             destinations: if opts.broadcast.is_empty() {
                 crate::discovery::default_broadcast_destinations()
@@ -94,36 +90,36 @@ pub fn sources_for_step(opts: &CharlieOptions) -> Result<Vec<Box<dyn PeerSource>
             wait: opts.discovery_wait,
             preferred_name: opts.tracker_name.clone(),
             timeout: opts.tracker_timeout,
+            cost: Cost::default(),
         })],
         s => return Err(CharlieError::Step(s)),
-    })
+    }))
 }
 
 /// Runs one step: discovery, download, merge into `chunks/charlie/<filename>`, check.
 pub async fn run(opts: &CharlieOptions) -> Result<CharlieReport, CharlieError> {
-    let mut sources = sources_for_step(opts)?;
-    run_with_sources(opts, &mut sources).await
+    let mut chain = chain_for_step(opts)?;
+    run_with_chain(opts, &mut chain).await
 }
 
 /// [`run`] with any discovery chain.
-pub async fn run_with_sources(
+pub async fn run_with_chain(
     opts: &CharlieOptions,
-    sources: &mut [Box<dyn PeerSource>],
+    chain: &mut Chain,
 ) -> Result<CharlieReport, CharlieError> {
     let mut swarm = Swarm::default();
-    let discovery = run_chain(sources, &mut swarm).await;
+    let discovery = chain.run(&mut swarm, Phase::Start).await;
     let Some(manifest) = swarm.manifest.clone() else {
-        let why = discovery
-            .iter()
-            .map(|s| format!("{}: {}", s.source, s.detail))
-            .collect::<Vec<_>>()
-            .join("; ");
-        return Err(CharlieError::NoManifest(why));
+        return Err(CharlieError::NoManifest(discovery));
     };
     // The name comes from the network (FILE_INFO): check it before any path is built.
     check_name(&manifest.filename).map_err(ChunkError::from)?;
-    let report = download(&manifest, &swarm.holders, &opts.engine).await?;
+    let report = download(&manifest, &swarm.live_holders(), &opts.engine).await?;
     let dir = &opts.engine.dir;
+    let join_err = |e| ChunkError::Io {
+        path: dir.clone(),
+        source: std::io::Error::other(e),
+    };
     let (d, name, chunks) = (
         dir.clone(),
         manifest.filename.clone(),
@@ -131,20 +127,14 @@ pub async fn run_with_sources(
     );
     let output = tokio::task::spawn_blocking(move || merge_into(&d, &name, &chunks))
         .await
-        .map_err(|e| ChunkError::Io {
-            path: dir.clone(),
-            source: std::io::Error::other(e),
-        })??;
+        .map_err(join_err)??;
     let reference = opts.layout.files_dir().join(&manifest.filename);
     let identical = if reference.is_file() {
-        let (a, b) = (reference.clone(), output.clone());
+        let (a, b) = (reference, output.clone());
         Some(
             tokio::task::spawn_blocking(move || same_contents(&a, &b))
                 .await
-                .map_err(|e| ChunkError::Io {
-                    path: reference,
-                    source: std::io::Error::other(e),
-                })??,
+                .map_err(join_err)??,
         )
     } else {
         None

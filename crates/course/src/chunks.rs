@@ -1,39 +1,21 @@
 //! The course's helper scripts: `create_chunks.py`, `merge_chunks.py`, `check_file.py`.
 
 use std::fs;
-use std::io::{self, Read, Write};
+use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
 use sha1::{Digest, Sha1};
-use swarmlab_course_wire::ChunkHash;
+use swarmlab_course_wire::{ChunkHash, MAX_CHUNK_LEN};
 
-use crate::config::{ConfigError, FileIni};
-use crate::layout::{check_name, chunk_file_name, temp_path, write_atomic, Layout, UnsafeName};
+use crate::config::FileIni;
+use crate::error::ChunkError;
+use crate::layout::{check_name, chunk_file_name, sync_parent, temp_path, write_atomic, Layout};
 
 /// The course's default chunk size: 512 KiB.
 pub const DEFAULT_CHUNK_SIZE: usize = 512 * 1024;
-/// The largest chunk size accepted (the decoders' default maximum message is 64 MiB).
-pub const MAX_CHUNK_SIZE: usize = 64 << 20;
-
-/// Errors of the chunk tools; their `Display` is the course scripts' message where the
-/// course defines one.
-#[derive(Debug, thiserror::Error)]
-pub enum ChunkError {
-    #[error("Error: file does not exist ({0})")]
-    NoSuchFile(PathBuf),
-    #[error("chunk size {0} is outside 1 byte ..= 64 MiB")]
-    ChunkSize(usize),
-    #[error("{0} has more than 65535 chunks, the most FILE_INFO can describe: use larger chunks")]
-    TooManyChunks(String),
-    #[error("Missing chunks ({missing} of {total})")]
-    MissingChunks { missing: usize, total: usize },
-    #[error(transparent)]
-    Config(#[from] ConfigError),
-    #[error(transparent)]
-    Name(#[from] UnsafeName),
-    #[error("{path}: {source}")]
-    Io { path: PathBuf, source: io::Error },
-}
+/// The largest chunk size accepted: the most a CHUNK carries, which every peer serves
+/// and Charlie accepts (64 MiB).
+pub const MAX_CHUNK_SIZE: usize = MAX_CHUNK_LEN;
 
 fn io_err(path: &Path) -> impl FnOnce(io::Error) -> ChunkError + '_ {
     move |source| ChunkError::Io {
@@ -78,7 +60,10 @@ fn read_full(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
 /// directories of its owners and writes `config/file.ini`.
 pub fn create(layout: &Layout, filename: &str, chunk_size: usize) -> Result<FileIni, ChunkError> {
     if chunk_size == 0 || chunk_size > MAX_CHUNK_SIZE {
-        return Err(ChunkError::ChunkSize(chunk_size));
+        return Err(ChunkError::ChunkSize {
+            size: chunk_size,
+            max: MAX_CHUNK_SIZE,
+        });
     }
     check_name(filename)?;
     let src = layout.files_dir().join(filename);
@@ -132,7 +117,7 @@ pub fn create(layout: &Layout, filename: &str, chunk_size: usize) -> Result<File
 }
 
 /// Concatenates `dir/<hash>.bin` for every hash, in order, into `dir/<filename>`
-/// (temporary name, then rename). Fails with [`ChunkError::MissingChunks`] before writing
+/// (temporary name, fsync, then rename). Fails with [`ChunkError::MissingChunks`] before writing
 /// anything when a chunk is absent.
 pub fn merge_into(dir: &Path, filename: &str, chunks: &[ChunkHash]) -> Result<PathBuf, ChunkError> {
     check_name(filename)?;
@@ -156,9 +141,11 @@ pub fn merge_into(dir: &Path, filename: &str, chunks: &[ChunkHash]) -> Result<Pa
             let mut r = fs::File::open(p).map_err(io_err(p))?;
             io::copy(&mut r, &mut w).map_err(io_err(p))?;
         }
-        w.flush().map_err(io_err(&tmp))?;
-        drop(w);
-        fs::rename(&tmp, &out).map_err(io_err(&out))
+        let f = w.into_inner().map_err(|e| io_err(&tmp)(e.into_error()))?;
+        f.sync_all().map_err(io_err(&tmp))?;
+        drop(f);
+        fs::rename(&tmp, &out).map_err(io_err(&out))?;
+        sync_parent(&out).map_err(io_err(dir))
     })();
     if result.is_err() {
         let _ = fs::remove_file(&tmp);
@@ -203,31 +190,6 @@ pub fn check(layout: &Layout) -> Result<bool, ChunkError> {
         &layout.files_dir().join(&ini.filename),
         &layout.chunk_dir("charlie").join(&ini.filename),
     )
-}
-
-/// Parses a size: a number with an optional unit. `K`, `KiB`, `M`, `MiB`, `G`, `GiB`
-/// are powers of 1024; `KB`, `MB`, `GB` powers of 1000; `B` or nothing is bytes.
-pub fn parse_size(s: &str) -> Result<u64, String> {
-    let s = s.trim();
-    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
-    let (num, unit) = s.split_at(split);
-    let n: u64 = num.parse().map_err(|_| format!("{s:?} is not a size"))?;
-    let mult: u64 = match unit.trim().to_ascii_lowercase().as_str() {
-        "" | "b" => 1,
-        "k" | "kib" => 1 << 10,
-        "m" | "mib" => 1 << 20,
-        "g" | "gib" => 1 << 30,
-        "kb" => 1_000,
-        "mb" => 1_000_000,
-        "gb" => 1_000_000_000,
-        u => {
-            return Err(format!(
-                "unknown unit {u:?} in {s:?} (use B, KiB, MiB, GiB, KB, MB, GB)"
-            ))
-        }
-    };
-    n.checked_mul(mult)
-        .ok_or_else(|| format!("{s:?} is too large"))
 }
 
 #[cfg(test)]
@@ -348,28 +310,53 @@ mod tests {
             .contains("chunks_count = 0\n"));
         assert!(matches!(
             create(&l, "hello.txt", 0),
-            Err(ChunkError::ChunkSize(0))
+            Err(ChunkError::ChunkSize { size: 0, .. })
         ));
-        assert!(matches!(
-            create(&l, "hello.txt", MAX_CHUNK_SIZE + 1),
-            Err(ChunkError::ChunkSize(_))
-        ));
+        let e = create(&l, "hello.txt", MAX_CHUNK_SIZE + 1).unwrap_err();
+        assert!(
+            matches!(e, ChunkError::ChunkSize { size, max } if size == max + 1),
+            "{e}"
+        );
+        assert!(e.to_string().contains("67108864 bytes (64 MiB"), "{e}");
         assert!(matches!(
             create(&l, "nope.txt", 10),
             Err(ChunkError::NoSuchFile(_))
         ));
-        assert!(create(&l, "../hello.txt", 10).is_err());
     }
 
     #[test]
-    fn sizes() {
-        assert_eq!(parse_size("1GiB").unwrap(), 1 << 30);
-        assert_eq!(parse_size("32MiB").unwrap(), 32 << 20);
-        assert_eq!(parse_size("512k").unwrap(), 512 << 10);
-        assert_eq!(parse_size("10MB").unwrap(), 10_000_000);
-        assert_eq!(parse_size("77").unwrap(), 77);
-        assert!(parse_size("1XB").is_err());
-        assert!(parse_size("").is_err());
-        assert!(parse_size("99999999999999999999G").is_err());
+    fn create_refuses_a_name_that_leaves_files() {
+        // root/hello.txt exists, so files/../hello.txt names a real file: only the
+        // name check stops it.
+        let (d, l) = setup(b"inside");
+        fs::write(d.path().join("hello.txt"), b"outside files/").unwrap();
+        let e = create(&l, "../hello.txt", 10).unwrap_err();
+        assert!(matches!(e, ChunkError::Name(_)), "{e}");
+        assert!(!l.file_ini().exists());
+        let abs = d.path().join("hello.txt");
+        let e = create(&l, abs.to_str().unwrap(), 10).unwrap_err();
+        assert!(matches!(e, ChunkError::Name(_)), "{e}");
+    }
+
+    #[test]
+    fn merge_refuses_a_name_that_leaves_its_directory() {
+        let (d, l) = setup(b"The quick brown fox jumps");
+        let ini = create(&l, "hello.txt", 10).unwrap();
+        let charlie = l.chunk_dir("charlie");
+        for who in ["alice", "bob"] {
+            for e in fs::read_dir(l.chunk_dir(who)).unwrap() {
+                let e = e.unwrap();
+                fs::copy(e.path(), charlie.join(e.file_name())).unwrap();
+            }
+        }
+        // Every chunk is there and chunks/ exists: only the name check stops a merge
+        // into chunks/charlie/../escaped.bin or an absolute path.
+        let outside = d.path().join("escaped.bin");
+        for bad in ["../escaped.bin", outside.to_str().unwrap()] {
+            let e = merge_into(&charlie, bad, &ini.chunks).unwrap_err();
+            assert!(matches!(e, ChunkError::Name(_)), "{bad}: {e}");
+        }
+        assert!(!l.root().join("chunks/escaped.bin").exists());
+        assert!(!outside.exists());
     }
 }

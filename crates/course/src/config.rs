@@ -7,24 +7,7 @@ use std::path::{Path, PathBuf};
 
 use swarmlab_course_wire::ChunkHash;
 
-/// A configuration file that cannot be used.
-#[derive(Debug, thiserror::Error)]
-pub enum ConfigError {
-    #[error("cannot read {path}: {source}")]
-    Read {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("{path}: {msg}")]
-    Invalid { path: PathBuf, msg: String },
-}
-
-fn invalid(path: &Path, msg: impl Into<String>) -> ConfigError {
-    ConfigError::Invalid {
-        path: path.to_owned(),
-        msg: msg.into(),
-    }
-}
+use crate::error::ConfigError;
 
 /// An INI file as sections of lower-cased keys, in file order.
 struct Ini {
@@ -42,7 +25,10 @@ impl Ini {
     }
 
     fn parse(path: &Path, text: &str) -> Result<Ini, ConfigError> {
-        let ini = ini::Ini::load_from_str(text).map_err(|e| invalid(path, e.to_string()))?;
+        let ini = ini::Ini::load_from_str(text).map_err(|source| ConfigError::Syntax {
+            path: path.to_owned(),
+            source,
+        })?;
         let mut sections = Vec::new();
         for (name, props) in ini.iter() {
             let Some(name) = name else { continue };
@@ -67,25 +53,35 @@ impl Ini {
 
     fn get(&self, section: &str, key: &str) -> Result<&str, ConfigError> {
         self.section(section)
-            .ok_or_else(|| invalid(&self.path, format!("no section [{section}]")))?
+            .ok_or_else(|| ConfigError::MissingSection {
+                path: self.path.clone(),
+                section: section.to_owned(),
+            })?
             .iter()
             .find(|(k, _)| k == key)
             .map(|(_, v)| v.as_str())
-            .ok_or_else(|| invalid(&self.path, format!("no key {key} in [{section}]")))
+            .ok_or_else(|| ConfigError::MissingKey {
+                path: self.path.clone(),
+                section: section.to_owned(),
+                key: key.to_owned(),
+            })
     }
 }
 
 /// `config/peers.ini`: named TCP addresses (`[tracker]`, `[alice]`, `[bob]`, …).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PeersIni {
+    /// Section names and their addresses, in file order.
     pub entries: Vec<(String, SocketAddrV4)>,
 }
 
 impl PeersIni {
+    /// Reads and parses the file at `path`.
     pub fn load(path: &Path) -> Result<PeersIni, ConfigError> {
         Self::from_ini(Ini::load(path)?)
     }
 
+    /// Parses the text of a peers.ini.
     pub fn parse(text: &str) -> Result<PeersIni, ConfigError> {
         Self::from_ini(Ini::parse(Path::new("peers.ini"), text)?)
     }
@@ -93,16 +89,22 @@ impl PeersIni {
     fn from_ini(ini: Ini) -> Result<PeersIni, ConfigError> {
         let mut entries = Vec::new();
         for (name, _) in &ini.sections {
-            let ip: Ipv4Addr = ini.get(name, "ip_address")?.parse().map_err(|_| {
-                invalid(
-                    &ini.path,
-                    format!("[{name}] ip_address is not an IPv4 address"),
-                )
-            })?;
-            let port: u16 = ini
-                .get(name, "port_number")?
-                .parse()
-                .map_err(|_| invalid(&ini.path, format!("[{name}] port_number is not a port")))?;
+            let ip: Ipv4Addr =
+                ini.get(name, "ip_address")?
+                    .parse()
+                    .map_err(|source| ConfigError::BadAddress {
+                        path: ini.path.clone(),
+                        section: name.clone(),
+                        source,
+                    })?;
+            let port: u16 =
+                ini.get(name, "port_number")?
+                    .parse()
+                    .map_err(|source| ConfigError::BadPort {
+                        path: ini.path.clone(),
+                        section: name.clone(),
+                        source,
+                    })?;
             entries.push((name.clone(), SocketAddrV4::new(ip, port)));
         }
         Ok(PeersIni { entries })
@@ -137,17 +139,21 @@ impl PeersIni {
 /// `config/file.ini`: the file name, its chunk hashes and which peers hold each chunk.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FileIni {
+    /// The file's name (`[description] filename`).
     pub filename: String,
+    /// The chunk hashes in file order (`[chunks]`).
     pub chunks: Vec<ChunkHash>,
     /// Section names of peers.ini for each chunk, in the order written.
     pub chunk_peers: Vec<Vec<String>>,
 }
 
 impl FileIni {
+    /// Reads and parses the file at `path`.
     pub fn load(path: &Path) -> Result<FileIni, ConfigError> {
         Self::from_ini(Ini::load(path)?)
     }
 
+    /// Parses the text of a file.ini.
     pub fn parse(text: &str) -> Result<FileIni, ConfigError> {
         Self::from_ini(Ini::parse(Path::new("file.ini"), text)?)
     }
@@ -157,12 +163,15 @@ impl FileIni {
         let count: usize = ini
             .get("description", "chunks_count")?
             .parse()
-            .map_err(|_| invalid(&ini.path, "chunks_count is not a number"))?;
+            .map_err(|source| ConfigError::BadCount {
+                path: ini.path.clone(),
+                source,
+            })?;
         if count > u16::MAX as usize {
-            return Err(invalid(
-                &ini.path,
-                "chunks_count is more than the protocol's 65535",
-            ));
+            return Err(ConfigError::TooManyChunks {
+                path: ini.path.clone(),
+                count,
+            });
         }
         let mut chunks = Vec::with_capacity(count);
         let mut chunk_peers = Vec::with_capacity(count);
@@ -170,8 +179,11 @@ impl FileIni {
             let key = i.to_string();
             let hx = ini.get("chunks", &key)?;
             let mut h = [0u8; 20];
-            hex::decode_to_slice(hx, &mut h).map_err(|_| {
-                invalid(&ini.path, format!("chunk {i}: {hx:?} is not 40 hex digits"))
+            hex::decode_to_slice(hx, &mut h).map_err(|source| ConfigError::BadHash {
+                path: ini.path.clone(),
+                index: i,
+                value: hx.to_owned(),
+                source,
             })?;
             chunks.push(h);
             let peers = match ini.section("chunks_peers") {
@@ -249,6 +261,22 @@ mod tests {
         assert!(e.to_string().contains("not 40 hex digits"), "{e}");
         let e = FileIni::parse("[description]\nfilename = a\n").unwrap_err();
         assert!(e.to_string().contains("chunks_count"), "{e}");
+    }
+
+    #[test]
+    fn file_ini_with_more_chunks_than_file_info_can_carry_is_refused() {
+        // Every key present, so that only the cap stops it.
+        let mut text =
+            String::from("[description]\nfilename = a\nchunks_count = 65536\n[chunks]\n");
+        for i in 0..65536 {
+            text.push_str(&format!("{i} = 4d39faadbf264f3fb59268228994276c36fc3172\n"));
+        }
+        let e = FileIni::parse(&text).unwrap_err();
+        assert!(
+            matches!(e, ConfigError::TooManyChunks { count: 65536, .. }),
+            "{e}"
+        );
+        assert!(e.to_string().contains("65535"), "{e}");
     }
 
     #[test]

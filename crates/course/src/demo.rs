@@ -11,87 +11,31 @@ use rand::{RngCore, SeedableRng};
 use serde::Serialize;
 use swarmlab_course_wire::TrackerInfo;
 use tokio::net::TcpListener;
-use tokio::task::JoinHandle;
 
 use crate::charlie::{self, CharlieOptions};
 use crate::chunks::{self, DEFAULT_CHUNK_SIZE};
 use crate::config::PeersIni;
+use crate::engine::Progress;
+use crate::error::DemoError;
 use crate::layout::Layout;
-use crate::peer::PeerResponder;
-use crate::server::{self, ServerLimits, ServerStats};
-use crate::tracker::{self, TrackerResponder, DISCOVERY_PORT};
-
-/// A role running as a task of this process; stopped when dropped.
-pub struct Running {
-    pub addr: SocketAddr,
-    pub stats: Arc<ServerStats>,
-    task: JoinHandle<std::io::Result<()>>,
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
-}
-
-/// Starts a peer serving `chunks/<name>/` on an already bound listener.
-pub fn start_peer(
-    layout: &Layout,
-    name: &str,
-    listener: TcpListener,
-    limits: ServerLimits,
-) -> std::io::Result<Running> {
-    let addr = listener.local_addr()?;
-    let stats = Arc::new(ServerStats::default());
-    let responder = Arc::new(PeerResponder::new(layout.chunk_dir(name)));
-    let task = tokio::spawn(server::serve(listener, responder, limits, stats.clone()));
-    Ok(Running { addr, stats, task })
-}
-
-/// Starts the tracker's TCP side on an already bound listener.
-pub fn start_tracker(
-    layout: &Layout,
-    listener: TcpListener,
-    limits: ServerLimits,
-) -> std::io::Result<Running> {
-    let addr = listener.local_addr()?;
-    let stats = Arc::new(ServerStats::default());
-    let responder = Arc::new(TrackerResponder::new(layout.clone()));
-    let task = tokio::spawn(server::serve(listener, responder, limits, stats.clone()));
-    Ok(Running { addr, stats, task })
-}
-
-/// Starts the tracker's discovery side on `bind` (normally 0.0.0.0:9000).
-pub fn start_discovery(bind: SocketAddrV4, info: TrackerInfo) -> std::io::Result<Running> {
-    let sock = tracker::bind_discovery(bind)?;
-    let addr = sock.local_addr()?;
-    let stats = Arc::new(ServerStats::default());
-    let task = tokio::spawn(tracker::serve_discovery(sock, info, stats.clone()));
-    Ok(Running { addr, stats, task })
-}
-
-/// Why the demo could not run (a step that fails is reported in [`DemoStep`]).
-#[derive(Debug, thiserror::Error)]
-pub enum DemoError {
-    #[error("{0}")]
-    Io(#[from] std::io::Error),
-    #[error(transparent)]
-    Chunks(#[from] chunks::ChunkError),
-    #[error("cannot bind UDP port {port} for discovery: {source}")]
-    Discovery { port: u16, source: std::io::Error },
-    #[error("a demo task failed: {0}")]
-    Task(#[from] tokio::task::JoinError),
-}
+use crate::running::{start_discovery, start_peer, start_tracker};
+use crate::server::ServerLimits;
+use crate::tracker::{self, DISCOVERY_PORT};
 
 /// How the demo runs.
 #[derive(Debug, Clone)]
 pub struct DemoOptions {
+    /// Size of the random file, in bytes.
     pub size: u64,
+    /// Chunk size, in bytes.
     pub chunk_size: usize,
+    /// UDP port of discovery (step 3).
     pub discovery_port: u16,
     /// Run in this directory instead of a temporary one (kept afterwards).
     pub root: Option<PathBuf>,
-    pub progress: bool,
+    /// Told of each step's download progress.
+    pub progress: Option<Arc<dyn Progress>>,
+    /// Seed of the random file.
     pub seed: u64,
 }
 
@@ -102,7 +46,7 @@ impl Default for DemoOptions {
             chunk_size: DEFAULT_CHUNK_SIZE,
             discovery_port: DISCOVERY_PORT,
             root: None,
-            progress: false,
+            progress: None,
             seed: rand::random(),
         }
     }
@@ -111,13 +55,21 @@ impl Default for DemoOptions {
 /// One step's outcome.
 #[derive(Debug, Clone, Serialize)]
 pub struct DemoStep {
+    /// The step: 1, 2 or 3.
     pub step: u8,
+    /// How Charlie found the peers.
     pub how: &'static str,
+    /// True when the merged file is identical to the original.
     pub ok: bool,
+    /// Bytes of the file.
     pub bytes: u64,
+    /// Chunks of the file.
     pub chunks: usize,
+    /// Time of the download, in seconds.
     pub elapsed_s: f64,
+    /// Download speed, in MB/s (10^6 bytes).
     pub throughput_mb_s: f64,
+    /// Why the step failed.
     pub error: Option<String>,
 }
 
@@ -142,15 +94,20 @@ impl DemoStep {
 /// The whole demo's outcome.
 #[derive(Debug, Clone, Serialize)]
 pub struct DemoReport {
+    /// Where the demo ran.
     pub root: String,
+    /// Size of the random file, in bytes.
     pub size: u64,
+    /// Chunk size, in bytes.
     pub chunk_size: usize,
     /// SHA-1 speed of one core of this machine, MB/s: the bound on download speed.
     pub sha1_limit_mb_s: f64,
+    /// The three steps.
     pub steps: Vec<DemoStep>,
 }
 
 impl DemoReport {
+    /// True when all three steps passed.
     pub fn passed(&self) -> bool {
         self.steps.len() == 3 && self.steps.iter().all(|s| s.ok)
     }
@@ -257,7 +214,7 @@ pub async fn run(
         c.broadcast = vec![Ipv4Addr::new(127, 255, 255, 255)];
         c.discovery_port = opts.discovery_port;
         c.tracker_name = name.clone();
-        c.engine.progress = opts.progress;
+        c.engine.progress = opts.progress.clone();
         let r = charlie::run(&c).await;
         let s = match r {
             Ok(rep) if rep.identical == Some(true) => DemoStep {

@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 
 use swarmlab_course_wire::ChunkHash;
 
+use crate::error::UnsafeName;
+
 /// The course's project tree: `config/peers.ini`, `config/file.ini`, `files/`,
 /// `chunks/<name>/<sha1-hex>.bin`, all under one root (`--root`, default `.`).
 #[derive(Debug, Clone)]
@@ -14,22 +16,27 @@ pub struct Layout {
 }
 
 impl Layout {
+    /// The layout under `root`.
     pub fn new(root: impl Into<PathBuf>) -> Layout {
         Layout { root: root.into() }
     }
 
+    /// The root directory.
     pub fn root(&self) -> &Path {
         &self.root
     }
 
+    /// `config/peers.ini`.
     pub fn peers_ini(&self) -> PathBuf {
         self.root.join("config").join("peers.ini")
     }
 
+    /// `config/file.ini`.
     pub fn file_ini(&self) -> PathBuf {
         self.root.join("config").join("file.ini")
     }
 
+    /// `files/`, where the original files are.
     pub fn files_dir(&self) -> PathBuf {
         self.root.join("files")
     }
@@ -47,11 +54,6 @@ pub fn chunk_file_name(hash: &ChunkHash) -> String {
     s.push_str(".bin");
     s
 }
-
-/// Error for a name that would leave its directory.
-#[derive(Debug, thiserror::Error)]
-#[error("unsafe name {0:?}: a name must be a single path component")]
-pub struct UnsafeName(pub String);
 
 /// Accepts a name usable as one path component: not empty, not `.` or `..`, no `/`,
 /// `\` or NUL, at most 255 bytes. Used for peer names and for file names that come from
@@ -79,13 +81,29 @@ pub fn temp_path(path: &Path) -> PathBuf {
     path.with_file_name(name)
 }
 
-/// Writes `data` to a temporary name beside `path`, then renames it to `path`: a reader
-/// (or a restart after a kill) sees the old file or the whole new one, never a part.
+/// Writes `data` to a temporary name beside `path`, fsyncs it, renames it to `path`
+/// and fsyncs the directory: a reader, a restart after a kill or a crash sees the old
+/// file or the whole new one, never a part.
 pub fn write_atomic(path: &Path, data: &[u8]) -> io::Result<()> {
+    write_via_temp(path, data, true)?;
+    sync_parent(path)
+}
+
+/// [`write_atomic`] without the fsyncs, for a chunk that is verified by its SHA-1 at
+/// every start (a chunk a crash left torn is found and fetched again): a kill still
+/// leaves the old file or the whole new one.
+pub fn write_atomic_unsynced(path: &Path, data: &[u8]) -> io::Result<()> {
+    write_via_temp(path, data, false)
+}
+
+fn write_via_temp(path: &Path, data: &[u8], sync: bool) -> io::Result<()> {
     let tmp = temp_path(path);
     let result = (|| {
         let mut f = fs::File::create(&tmp)?;
         f.write_all(data)?;
+        if sync {
+            f.sync_all()?;
+        }
         drop(f);
         fs::rename(&tmp, path)
     })();
@@ -93,6 +111,14 @@ pub fn write_atomic(path: &Path, data: &[u8]) -> io::Result<()> {
         let _ = fs::remove_file(&tmp);
     }
     result
+}
+
+/// Fsyncs the directory that holds `path`, so that a rename into it survives a crash.
+pub fn sync_parent(path: &Path) -> io::Result<()> {
+    match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => fs::File::open(dir)?.sync_all(),
+        _ => fs::File::open(".")?.sync_all(),
+    }
 }
 
 #[cfg(test)]

@@ -1,7 +1,25 @@
 //! The course's four roles — peers Alice and Bob, the Tracker, the client Charlie —
 //! speaking the ELEC-H-417 protocol byte for byte, plus the course's chunk tools and
-//! an in-process demo. The wire format is `swarmlab-course-wire`.
-#![allow(missing_docs)] // issue 7: documented by the structure work, then removed
+//! an in-process demo. The wire format is `swarmlab-course-wire`; this crate adds the
+//! sockets (tokio), the files and the clocks. It never prints: progress goes out
+//! through [`engine::Progress`], results as report structs.
+//!
+//! Modules, from the files to the roles:
+//! - [`layout`]: the course tree under a root (`config/`, `files/`, `chunks/<name>/`),
+//!   safe names and atomic writes.
+//! - [`config`]: `config/peers.ini` and `config/file.ini`, as Python's configparser
+//!   reads and writes them.
+//! - [`size`]: sizes on the command line (`512KiB`, `64MiB`).
+//! - [`chunks`]: the course's helper scripts (create, merge, check).
+//! - [`server`]: the request loop both TCP servers share, its limits and counters.
+//! - [`peer`]: Alice and Bob, serving `chunks/<name>/<sha1-hex>.bin`.
+//! - [`tracker`]: FILE_INFO over TCP, TRACKER_INFO over UDP.
+//! - [`running`]: those roles as tasks of this process.
+//! - [`discovery`]: Charlie's chain of peer sources (config, tracker, broadcast).
+//! - [`engine`]: Charlie's download from every peer in parallel.
+//! - [`charlie`]: one run of Charlie: discovery, download, merge, check.
+//! - [`demo`]: the four roles in one process, Charlie through steps 1, 2 and 3.
+//! - [`error`]: every error type of the crate.
 
 pub mod charlie;
 pub mod chunks;
@@ -9,9 +27,12 @@ pub mod config;
 pub mod demo;
 pub mod discovery;
 pub mod engine;
+pub mod error;
 pub mod layout;
 pub mod peer;
+pub mod running;
 pub mod server;
+pub mod size;
 pub mod tracker;
 
 pub use layout::Layout;

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 
 use swarmlab_course_wire::{
     chunk_prefix, error_message, padding, ChunkHash, ErrorCode, MsgType, CHUNK_PREFIX_LEN,
-    DEFAULT_MAX_MESSAGE,
+    MAX_CHUNK_LEN,
 };
 
 use crate::layout::chunk_file_name;
@@ -30,12 +30,12 @@ pub struct PeerResponder {
 }
 
 impl PeerResponder {
-    /// Serves `dir`; files larger than what a CHUNK may carry under the 64 MiB
-    /// message maximum are answered CHUNK_NOT_FOUND.
+    /// Serves `dir`; files larger than a CHUNK may carry ([`MAX_CHUNK_LEN`], 64 MiB)
+    /// are answered CHUNK_NOT_FOUND.
     pub fn new(dir: PathBuf) -> PeerResponder {
         PeerResponder {
             dir,
-            max_chunk: DEFAULT_MAX_MESSAGE - CHUNK_PREFIX_LEN - 3,
+            max_chunk: MAX_CHUNK_LEN,
         }
     }
 
@@ -90,5 +90,60 @@ impl Responder for PeerResponder {
         }
         out[..CHUNK_PREFIX_LEN].copy_from_slice(&chunk_prefix(&hash, n as u32));
         out.resize(out.len() + padding(n), 0);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use swarmlab_course_wire::{Header, HEADER_LEN};
+
+    fn ask(p: &PeerResponder, hash: &ChunkHash) -> Vec<u8> {
+        let mut out = Vec::new();
+        p.respond(hash, &mut out);
+        out
+    }
+
+    #[test]
+    fn the_largest_chunk_is_served_and_one_byte_more_is_not() {
+        let d = tempfile::tempdir().unwrap();
+        let p = PeerResponder::new(d.path().to_path_buf());
+        let mut data = vec![7u8; MAX_CHUNK_LEN + 1];
+        // Named by any hash: peers do not hash what they serve.
+        let (big, bigger) = ([1u8; 20], [2u8; 20]);
+        std::fs::write(d.path().join(chunk_file_name(&bigger)), &data).unwrap();
+        data.pop();
+        std::fs::write(d.path().join(chunk_file_name(&big)), &data).unwrap();
+        drop(data);
+        let out = ask(&p, &big);
+        let header = Header::parse(&out[..HEADER_LEN].try_into().unwrap());
+        assert_eq!(header.msg_type, MsgType::Chunk as u8);
+        assert_eq!(out.len(), CHUNK_PREFIX_LEN + MAX_CHUNK_LEN);
+        assert_eq!(header.total_len(), out.len() as u64);
+        assert_eq!(
+            ask(&p, &bigger),
+            error_message(ErrorCode::ChunkNotFound).to_vec()
+        );
+    }
+
+    #[test]
+    fn no_hash_names_a_file_outside_the_directory() {
+        // chunks/alice is the directory; root/config/peers.i and root/config/peers.i.bin
+        // exist, so a path built from the hash's bytes as text (with or without .bin)
+        // would find them: only building it from the hex digits stops that.
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().join("chunks").join("alice");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::create_dir_all(root.path().join("config")).unwrap();
+        for name in ["peers.i", "peers.i.bin"] {
+            std::fs::write(root.path().join("config").join(name), b"secret").unwrap();
+        }
+        let hostile: ChunkHash = *b"../../config/peers.i";
+        assert!(dir.join(std::str::from_utf8(&hostile).unwrap()).is_file());
+        let p = PeerResponder::new(dir);
+        assert_eq!(
+            ask(&p, &hostile),
+            error_message(ErrorCode::ChunkNotFound).to_vec()
+        );
     }
 }

@@ -44,11 +44,17 @@ impl Default for ServerLimits {
 /// Counters of one server, readable while it runs.
 #[derive(Debug, Default)]
 pub struct ServerStats {
+    /// Connections accepted and served.
     pub connections: AtomicU64,
+    /// Connections accepted and closed at once (over `max_conns`).
     pub refused_connections: AtomicU64,
+    /// Requests (TCP messages or UDP datagrams) received.
     pub requests: AtomicU64,
+    /// Replies other than ERROR sent.
     pub replies_ok: AtomicU64,
+    /// Bytes of replies written (TCP).
     pub bytes_sent: AtomicU64,
+    /// ERROR replies sent, per code 0, 1 and 2 (other codes count as 2).
     pub errors_sent: [AtomicU64; 3],
 }
 

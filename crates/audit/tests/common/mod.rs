@@ -1,98 +1,24 @@
-//! Shared helpers of the audit integration tests: a real libtorrent swarm (through
-//! tests/python/swarm.py), and small HTTP and UDP trackers of our own.
+//! Shared helpers of the audit integration tests: small HTTP and UDP trackers of our
+//! own (the real libtorrent swarm is `swarmlab_tests::swarm`).
 #![allow(dead_code)]
 
-use serde::Deserialize;
-use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
-use std::path::PathBuf;
-use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use swarmlab_bt_wire::tracker;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-pub const PYTHON: &str = "/usr/bin/python3";
-
-#[derive(Debug, Clone, Deserialize)]
-pub struct SwarmPeer {
-    pub addr: SocketAddr,
-    /// "seed", "leech" (fixed completion, upload mode) or "download" (rate-limited downloader).
-    pub role: String,
-    pub session: usize,
-    pub seed: bool,
-    pub pieces: usize,
-    pub have: Vec<u32>,
-    pub completion: f64,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-pub struct SwarmInfo {
-    pub torrent: PathBuf,
-    pub info_hash: String,
-    pub num_pieces: usize,
-    pub piece_size: u64,
-    pub total_size: u64,
-    pub libtorrent_version: String,
-    pub peers: Vec<SwarmPeer>,
-}
-
-/// A running swarm; stops when dropped (its stdin closes).
-pub struct Swarm {
-    pub info: SwarmInfo,
-    pub dir: tempfile::TempDir,
-    child: Child,
-    stdin: Option<ChildStdin>,
-}
-
-impl Drop for Swarm {
-    fn drop(&mut self) {
-        drop(self.stdin.take());
-        let _ = self.child.wait();
+/// The head of an HTTP request (up to the blank line, at most 8 KiB).
+async fn read_request(s: &mut tokio::net::TcpStream) -> Option<String> {
+    let mut buf = vec![0u8; 8192];
+    let mut n = 0;
+    while !buf[..n].windows(4).any(|w| w == b"\r\n\r\n") && n < buf.len() {
+        match s.read(&mut buf[n..]).await {
+            Ok(0) | Err(_) => return None,
+            Ok(k) => n += k,
+        }
     }
-}
-
-fn helper() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/python/swarm.py")
-}
-
-/// Start `swarm.py` with `args`. Fails loudly when libtorrent is missing.
-pub fn start_swarm(args: &[&str]) -> Swarm {
-    let check = Command::new(PYTHON)
-        .args(["-c", "import libtorrent"])
-        .output()
-        .unwrap_or_else(|e| {
-            panic!("cannot run {PYTHON}: {e}; these tests need Debian's python3-libtorrent")
-        });
-    assert!(
-        check.status.success(),
-        "python3-libtorrent is missing: `apt-get install python3-libtorrent` (these tests run real libtorrent peers): {}",
-        String::from_utf8_lossy(&check.stderr)
-    );
-    let dir = tempfile::tempdir().expect("tempdir");
-    let mut child = Command::new(PYTHON)
-        .arg(helper())
-        .arg("--dir")
-        .arg(dir.path())
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("spawn swarm.py");
-    let stdin = child.stdin.take();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().expect("stdout"))
-        .read_line(&mut line)
-        .expect("read swarm.py output");
-    let info: SwarmInfo = serde_json::from_str(&line)
-        .unwrap_or_else(|e| panic!("swarm.py did not start ({e}): {line}"));
-    Swarm {
-        info,
-        dir,
-        child,
-        stdin,
-    }
+    Some(String::from_utf8_lossy(&buf[..n]).into_owned())
 }
 
 /// A small HTTP tracker answering every announce for `info_hash` with `peers` (compact).
@@ -118,15 +44,9 @@ pub async fn http_tracker(
             let peers = peers.clone();
             let h = h.clone();
             tokio::spawn(async move {
-                let mut buf = vec![0u8; 8192];
-                let mut n = 0;
-                while !buf[..n].windows(4).any(|w| w == b"\r\n\r\n") && n < buf.len() {
-                    match s.read(&mut buf[n..]).await {
-                        Ok(0) | Err(_) => return,
-                        Ok(k) => n += k,
-                    }
-                }
-                let req = String::from_utf8_lossy(&buf[..n]).to_string();
+                let Some(req) = read_request(&mut s).await else {
+                    return;
+                };
                 let path = req.split_whitespace().nth(1).unwrap_or("").to_string();
                 let query = path.split_once('?').map(|x| x.1).unwrap_or("");
                 let body = if let Some(f) = failure {
@@ -203,8 +123,31 @@ pub async fn udp_tracker(
     UdpTracker { url, packets }
 }
 
-pub fn info_hash_bytes(hex_str: &str) -> [u8; 20] {
-    let mut out = [0u8; 20];
-    hex::decode_to_slice(hex_str, &mut out).unwrap();
-    out
+/// An HTTP tracker that answers every request with `head` (status line and headers,
+/// without the blank line) and then `body`; then it closes the connection when
+/// `close`, or keeps it open for a while (so a client that waits for a declared
+/// length waits).
+pub async fn raw_http_tracker(head: String, body: Vec<u8>, close: bool) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/announce", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut s, _)) = listener.accept().await else {
+                return;
+            };
+            let (head, body) = (head.clone(), body.clone());
+            tokio::spawn(async move {
+                if read_request(&mut s).await.is_none() {
+                    return;
+                }
+                let _ = s.write_all(format!("{head}\r\n\r\n").as_bytes()).await;
+                let _ = s.write_all(&body).await;
+                let _ = s.flush().await;
+                if !close {
+                    tokio::time::sleep(std::time::Duration::from_secs(30)).await;
+                }
+            });
+        }
+    });
+    url
 }

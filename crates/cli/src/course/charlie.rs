@@ -1,6 +1,5 @@
 //! `swarmlab charlie STEP`: the client.
 
-use std::io::IsTerminal;
 use std::net::Ipv4Addr;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -9,6 +8,8 @@ use anyhow::{bail, Result};
 use clap::Args;
 use swarmlab_course::tracker::DISCOVERY_PORT;
 use swarmlab_course::{charlie, Layout};
+
+use super::progress::ChunkBar;
 
 /// Arguments of `swarmlab charlie`.
 #[derive(Args)]
@@ -57,7 +58,7 @@ pub async fn run(layout: &Layout, a: CharlieArgs) -> Result<ExitCode> {
     opts.discovery_wait = Duration::from_millis(a.discovery_wait_ms);
     opts.tracker_name = a.tracker_name;
     opts.engine.request_timeout = Duration::from_secs(a.request_timeout.max(1));
-    opts.engine.progress = !a.json && std::io::stderr().is_terminal();
+    opts.engine.progress = ChunkBar::on_terminal(!a.json);
     let report = match charlie::run(&opts).await {
         Ok(r) => r,
         Err(e) => {

@@ -4,7 +4,9 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use clap::Subcommand;
-use swarmlab_course::chunks::{self, parse_size, ChunkError, DEFAULT_CHUNK_SIZE};
+use swarmlab_course::chunks::{self, DEFAULT_CHUNK_SIZE};
+use swarmlab_course::error::ChunkError;
+use swarmlab_course::size::parse_size;
 use swarmlab_course::Layout;
 
 /// The subcommands of `swarmlab chunks`.
@@ -12,7 +14,9 @@ use swarmlab_course::Layout;
 pub enum ChunksCmd {
     /// Splits files/FILE into chunks/alice, chunks/bob and writes config/file.ini.
     Create {
+        /// A file name in files/.
         file: String,
+        /// Chunk size, from 1 byte to 64 MiB (B, KiB, MiB, KB, MB, …).
         #[arg(long, default_value_t = DEFAULT_CHUNK_SIZE as u64, value_parser = parse_size)]
         chunk_size: u64,
     },

@@ -1,14 +1,15 @@
 //! `swarmlab demo`: the four roles in one process.
 
-use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use clap::Args;
-use swarmlab_course::chunks::parse_size;
 use swarmlab_course::demo::{self, DemoOptions};
+use swarmlab_course::size::parse_size;
 use swarmlab_course::tracker::DISCOVERY_PORT;
+
+use super::progress::ChunkBar;
 
 /// Arguments of `swarmlab demo`.
 #[derive(Args)]
@@ -37,7 +38,7 @@ pub async fn run(a: DemoArgs) -> Result<ExitCode> {
         chunk_size: usize::try_from(a.chunk_size).context("chunk size")?,
         discovery_port: a.discovery_port,
         root: a.keep_in,
-        progress: !a.json && std::io::stderr().is_terminal(),
+        progress: ChunkBar::on_terminal(!a.json),
         seed: rand_seed(),
     };
     if !a.json {

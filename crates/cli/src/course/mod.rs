@@ -4,6 +4,7 @@ pub mod charlie;
 pub mod chunks;
 pub mod demo;
 pub mod peer;
+pub mod progress;
 pub mod tracker;
 
 use std::net::SocketAddr;

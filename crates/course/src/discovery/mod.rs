@@ -1,0 +1,34 @@
+//! Charlie's discovery: a chain of peer sources behind one small interface.
+//!
+//! A source adds what it learns to a [`Swarm`]: the file's description (a
+//! [`Manifest`]: name and chunk hashes) and peers for chunk hashes. The families, in
+//! the order a run uses them:
+//!
+//! 1. `swarm`: [`Swarm`], what is known so far (the manifest, peers per chunk, peers
+//!    given up); [`Found`], what one source adds; [`Cost`], what it spent.
+//! 2. `chain`: [`PeerSource`], the one interface every source implements, asked with
+//!    a [`Query`]; [`Chain`] runs the sources in order and stops as soon as every chunk
+//!    has a live peer, reporting each source's outcome in a [`StepReport`]. A chain
+//!    runs first in [`Phase::Start`], and may run again in [`Phase::Refill`] during a
+//!    download, when peers were given up ([`Swarm::mark_dead`]) and some chunks are
+//!    left without a live holder ([`Swarm::lacking`]): sources that learn something
+//!    new by then (a DHT lookup of a chunk hash, peer exchange) answer for those.
+//! 3. The sources of the course's steps, one file each: `config` ([`ConfigSource`],
+//!    step 1), `tracker` ([`TrackerSource`] and [`get_file_info`], step 2),
+//!    `broadcast` ([`BroadcastSource`], [`discover_trackers`], [`tracker_order`],
+//!    step 3). Sources give peers by chunk *hash*, not index, so a lookup keyed by a
+//!    chunk's hash fits as it is.
+
+mod broadcast;
+mod chain;
+mod config;
+mod swarm;
+mod tracker;
+
+pub use broadcast::{
+    default_broadcast_destinations, discover_trackers, tracker_order, Answer, BroadcastSource,
+};
+pub use chain::{Chain, PeerSource, Phase, Query, StepReport};
+pub use config::ConfigSource;
+pub use swarm::{Cost, Found, Manifest, Swarm};
+pub use tracker::{get_file_info, TrackerSource, MAX_FILE_INFO};

@@ -1,0 +1,77 @@
+//! The tracker's TCP side: FILE_INFO built from peers.ini and file.ini.
+
+use swarmlab_course_wire::{error_message, ChunkRecord, ErrorCode, FileInfo, Message, MsgType};
+
+use crate::config::{FileIni, PeersIni};
+use crate::error::{ConfigError, FileInfoError};
+use crate::layout::Layout;
+use crate::server::Responder;
+
+/// Builds the FILE_INFO the tracker sends: chunks in file order, each chunk's peers in
+/// the order of file.ini's `chunks_peers`, names resolved through peers.ini. A name
+/// peers.ini does not define is left out (and logged).
+pub fn file_info(peers: &PeersIni, file: &FileIni) -> FileInfo {
+    let chunks = file
+        .chunks
+        .iter()
+        .zip(&file.chunk_peers)
+        .map(|(hash, names)| ChunkRecord {
+            hash: *hash,
+            peers: names
+                .iter()
+                .filter_map(|n| {
+                    let a = peers.get(n);
+                    if a.is_none() {
+                        tracing::warn!(
+                            "file.ini names peer {n:?}, which peers.ini does not define"
+                        );
+                    }
+                    a
+                })
+                .collect(),
+        })
+        .collect();
+    FileInfo {
+        filename: file.filename.clone(),
+        chunks,
+    }
+}
+
+/// Answers GET_FILE_INFO. The configuration files are read again for every request,
+/// so the tracker follows a new `chunks create` without a restart.
+pub struct TrackerResponder {
+    layout: Layout,
+}
+
+impl TrackerResponder {
+    /// Answers from the configuration files of `layout`.
+    pub fn new(layout: Layout) -> TrackerResponder {
+        TrackerResponder { layout }
+    }
+
+    fn load(&self) -> Result<FileInfo, ConfigError> {
+        let peers = PeersIni::load(&self.layout.peers_ini())?;
+        let file = FileIni::load(&self.layout.file_ini())?;
+        Ok(file_info(&peers, &file))
+    }
+}
+
+impl Responder for TrackerResponder {
+    fn served(&self) -> MsgType {
+        MsgType::GetFileInfo
+    }
+
+    fn respond(&self, _body: &[u8], out: &mut Vec<u8>) {
+        out.clear();
+        let encoded = self
+            .load()
+            .map_err(FileInfoError::from)
+            .and_then(|fi| Ok(Message::FileInfo(fi).encode_into(out)?));
+        if let Err(e) = encoded {
+            // No error code means "no file": INVALID_REQUEST is the closest.
+            tracing::error!("cannot answer GET_FILE_INFO: {e}");
+            out.clear();
+            out.extend_from_slice(&error_message(ErrorCode::InvalidRequest));
+        }
+    }
+}
