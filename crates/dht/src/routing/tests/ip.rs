@@ -97,6 +97,9 @@ fn rejects_own_id_bad_addresses_and_bep42_when_enforced() {
         "239.1.1.1:5",
         "[::]:5",
         "[ff02::1]:5",
+        // Mapped forms of unspecified and broadcast IPv4: refused as well.
+        "[::ffff:0.0.0.0]:5",
+        "[::ffff:255.255.255.255]:5",
     ] {
         assert_eq!(
             t.insert(t0, Id([1; 20]), a.parse().unwrap(), Seen::Responded),
