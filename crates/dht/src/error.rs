@@ -4,11 +4,9 @@
 //! |---|---|
 //! | [`ConfigError`] | every constructor that takes a configuration: `Node::new`, `RoutingTable::with_config`, `PeerStore::new`, `RateLimiter::new` |
 //! | [`LookupError`] | `Node::start_lookup` |
-//! | [`SimError`] | `Sim::add_node`, `Sim::grow` |
 
 use std::time::Duration;
 
-use swarmlab_krpc::Id;
 use thiserror::Error;
 
 /// Longest duration any config accepts (10 years), so that `Instant +
@@ -49,17 +47,4 @@ pub enum LookupError {
     /// `NodeConfig::max_lookups` lookups are already running (the number is given).
     #[error("too many lookups running ({0})")]
     TooMany(usize),
-}
-
-/// Why the simulator refused a node.
-#[derive(Debug, Clone, PartialEq, Eq, Error)]
-#[non_exhaustive]
-pub enum SimError {
-    /// The node's configuration cannot work.
-    #[error(transparent)]
-    Config(#[from] ConfigError),
-    /// `NodeConfig::id` names an id that a node of the simulation already has: every
-    /// routing table would refuse one of the two, and lookups would find either.
-    #[error("node id {0} is already in the simulation")]
-    DuplicateId(Id),
 }

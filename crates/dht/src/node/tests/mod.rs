@@ -1,10 +1,13 @@
-//! The node against other nodes in the simulator (`network.rs`: joins, lookups,
+//! The node against other nodes in a small simulated network (`sim.rs`, a test
+//! harness; `network.rs`: joins, lookups,
 //! announces, loss and timeouts, bootstrap, BEP 42 ids) and against hostile datagrams
 //! (`hostile.rs`: transaction ids, 203/204, garbage, the size cap, forged tokens,
 //! floods, oversized replies). The helpers they share are here.
 
 mod hostile;
 mod network;
+mod sim;
+mod timers;
 
 use std::time::Duration;
 
@@ -13,7 +16,7 @@ use swarmlab_krpc::Message;
 use crate::limits::Limits;
 use crate::lookup::{LookupResult, Outcome};
 use crate::node::{Node, NodeConfig};
-use crate::sim::{Sim, SimConfig};
+use sim::{Sim, SimConfig};
 
 fn cfg() -> NodeConfig {
     NodeConfig {
