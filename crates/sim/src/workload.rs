@@ -60,7 +60,7 @@ pub struct LookupRecord {
     /// The node whose id it looked for ([`Target::RandomNode`]).
     pub target_node: Option<usize>,
     /// The true closest reachable live nodes to the target when it started, closest
-    /// first (at most k).
+    /// first (at most k; the origin is not one of them).
     pub truth: Vec<Id>,
     /// Live nodes when it started.
     pub alive: usize,
@@ -170,10 +170,12 @@ impl Sim {
             },
             (Target::RandomNode, None) => (Id::random(&mut self.rng), None),
         };
+        // A node never returns itself: the origin is no part of what it should find.
         let truth: Vec<Id> = {
             let place = &self.place;
+            let me = origin.map(|o| o as u32);
             self.truth
-                .closest(&target, k, |n| !place[n as usize].nat)
+                .closest(&target, k, |n| !place[n as usize].nat && Some(n) != me)
                 .into_iter()
                 .map(|x| x.0)
                 .collect()

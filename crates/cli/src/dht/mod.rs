@@ -1,5 +1,6 @@
-//! The DHT family: `node`, `lookup`, `testnet`.
+//! The DHT family: `node`, `lookup`, `testnet`, `estimate`.
 
+pub mod estimate;
 pub mod lookup;
 pub mod node;
 pub mod testnet;
