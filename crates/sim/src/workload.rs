@@ -118,11 +118,8 @@ impl Sim {
         let deadline = last.saturating_add(limit.as_nanos() as u64);
         let total = specs.len();
         let mut reported = usize::MAX;
-        loop {
-            let (ended, all_started) = match &self.workload {
-                Some(w) => (w.finished + w.skipped, self.now >= last),
-                None => break,
-            };
+        while let Some(w) = &self.workload {
+            let (ended, all_started) = (w.finished + w.skipped, self.now >= last);
             if ended != reported {
                 progress(ended, total);
                 reported = ended;
