@@ -50,8 +50,8 @@ pub struct SimArgs {
     #[arg(long)]
     pub experiment: Option<String>,
     /// The experiment's parameter values, comma-separated (each experiment has
-    /// defaults).
-    #[arg(long, value_delimiter = ',')]
+    /// defaults; the last --values given counts).
+    #[arg(long, value_delimiter = ',', overrides_with = "values")]
     pub values: Vec<f64>,
     /// Write lookups.csv, summary.csv, runs.csv, table.md (and estimates.csv) and the
     /// PNG plots into this directory.

@@ -88,11 +88,15 @@ pub fn cdf(
             .configure_mesh()
             .x_desc(xlabel)
             .y_desc("share of lookups")
+            .x_labels(if log_x { (x1 - x0) as usize + 1 } else { 10 })
             .x_label_formatter(&|v| {
-                if log_x {
-                    format!("{}", 10f64.powf(*v))
-                } else {
+                if !log_x {
                     format!("{v:.0}")
+                } else if (v - v.round()).abs() < 1e-6 {
+                    // Decades only: 1, 10, 100, ...
+                    format!("{:.0}", 10f64.powf(v.round()))
+                } else {
+                    String::new()
                 }
             })
             .draw()

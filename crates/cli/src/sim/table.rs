@@ -5,8 +5,20 @@ use std::fmt::Write as _;
 use swarmlab_sim::experiment::EstimateRow;
 use swarmlab_sim::measure::{percentile, Summary};
 
+/// Milliseconds with the precision their size needs (loopback lookups take less
+/// than one).
+fn ms(v: f64) -> String {
+    if v < 10.0 {
+        format!("{v:.2}")
+    } else if v < 100.0 {
+        format!("{v:.1}")
+    } else {
+        format!("{v:.0}")
+    }
+}
+
 fn opt(x: Option<f64>) -> String {
-    x.map_or_else(|| "–".to_string(), |v| format!("{v:.0}"))
+    x.map_or_else(|| "–".to_string(), ms)
 }
 
 /// The summary table of an experiment.
@@ -20,7 +32,7 @@ pub fn summary_table(rows: &[Summary]) -> String {
     for s in rows {
         let _ = writeln!(
             o,
-            "| {} | {:.0} | {} | {} | {:.1} | {} | {:.0} / {:.0} | {:.1} / {:.0} | {:.2} | {:.0} / {:.0} / {:.0} | {} / {} | {:.1} |",
+            "| {} | {:.0} | {} | {} | {:.1} | {} | {:.0} / {:.0} | {:.1} / {:.0} | {:.2} | {} / {} / {} | {} / {} | {:.1} |",
             s.series,
             s.nodes,
             s.lookups,
@@ -32,9 +44,9 @@ pub fn summary_table(rows: &[Summary]) -> String {
             s.messages_mean,
             s.messages_p90,
             s.timeouts_mean,
-            s.latency_p50,
-            s.latency_p90,
-            s.latency_p99,
+            ms(s.latency_p50),
+            ms(s.latency_p90),
+            ms(s.latency_p99),
             opt(s.first_p50),
             opt(s.first_p90),
             s.sub_second_pct,
