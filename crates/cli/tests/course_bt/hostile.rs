@@ -170,9 +170,14 @@ fn a_pex_flood_of_5000_peers_ten_times_a_second_is_capped_and_the_peer_serves_on
         added: many,
         ..PexMessage::default()
     };
+    // Ten a second for three seconds, then 2,000 at once (60 MB of PEX): the
+    // session keeps two a minute, of 500 peers each; nothing of the rest stays.
     for _ in 0..30 {
         raw.send_pex(&flood).unwrap();
         std::thread::sleep(Duration::from_millis(100));
+    }
+    for _ in 0..2000 {
+        raw.send_pex(&flood).unwrap();
     }
     raw.send(&request(2, 0, 1000)).unwrap();
     assert_eq!(
