@@ -30,7 +30,6 @@
 //! - [`CourseTorrent::write`], [`CourseTorrent::magnet`].
 
 use std::collections::HashMap;
-use std::fmt::Write as _;
 use std::fs;
 use std::io;
 use std::net::SocketAddrV4;
@@ -207,20 +206,15 @@ impl CourseTorrent {
     }
 
     /// The magnet link: `magnet:?xt=urn:btih:<hex>&dn=<name>`, then `&x.pe=ip:port`
-    /// for every peer given. The `x.pe` values are written as they are (an IPv4
-    /// address and port need no escape), since libtorrent 2.0 does not unescape them.
+    /// for every peer given (written verbatim, as libtorrent 2.0 reads them).
     pub fn magnet(&self, peers: &[SocketAddrV4]) -> String {
-        let mut link = Magnet {
+        Magnet {
             info_hash: self.file_id(),
             display_name: Some(self.info.name.clone()),
             trackers: Vec::new(),
-            peers: Vec::new(),
+            peers: peers.iter().map(ToString::to_string).collect(),
         }
-        .to_link();
-        for p in peers {
-            let _ = write!(link, "&x.pe={p}");
-        }
-        link
+        .to_link()
     }
 }
 
