@@ -74,34 +74,9 @@ pub fn cdf(
     } else {
         (0.0, hi.max(1.0) * 1.05)
     };
-    draw_to(path, |tmp| {
-        let root = BitMapBackend::new(tmp, SIZE).into_drawing_area();
-        root.fill(&WHITE).map_err(err)?;
-        let mut chart = ChartBuilder::on(&root)
-            .caption(title, ("sans-serif", 22))
-            .margin(14)
-            .x_label_area_size(44)
-            .y_label_area_size(56)
-            .build_cartesian_2d(x0..x1, 0f64..1f64)
-            .map_err(err)?;
-        chart
-            .configure_mesh()
-            .x_desc(xlabel)
-            .y_desc("share of lookups")
-            .x_labels(if log_x { (x1 - x0) as usize + 1 } else { 10 })
-            .x_label_formatter(&|v| {
-                if !log_x {
-                    format!("{v:.0}")
-                } else if (v - v.round()).abs() < 1e-6 {
-                    // Decades only: 1, 10, 100, ...
-                    format!("{:.0}", 10f64.powf(v.round()))
-                } else {
-                    String::new()
-                }
-            })
-            .draw()
-            .map_err(err)?;
-        for (i, (name, vals)) in series.iter().enumerate() {
+    let lines: Vec<(String, Vec<(f64, f64)>)> = series
+        .iter()
+        .map(|(name, vals)| {
             let mut v: Vec<f64> = vals
                 .iter()
                 .copied()
@@ -109,33 +84,27 @@ pub fn cdf(
                 .collect();
             v.sort_by(f64::total_cmp);
             let n = v.len().max(1) as f64;
-            let color = Palette99::pick(i).stroke_width(2);
-            let pts: Vec<(f64, f64)> = v
+            let pts = v
                 .iter()
                 .enumerate()
                 .map(|(j, x)| (tx(*x), (j + 1) as f64 / n))
                 .collect();
-            chart
-                .draw_series(LineSeries::new(pts, color))
-                .map_err(err)?
-                .label(name.as_str())
-                .legend(move |(x, y)| {
-                    PathElement::new(
-                        vec![(x, y), (x + 18, y)],
-                        Palette99::pick(i).stroke_width(2),
-                    )
-                });
-        }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::LowerRight)
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .draw()
-            .map_err(err)?;
-        root.present().map_err(err)?;
-        Ok(())
-    })
+            (name.clone(), pts)
+        })
+        .collect();
+    chart_lines(
+        path,
+        Axes {
+            title,
+            xlabel,
+            ylabel: "share of lookups",
+            x: (x0, x1),
+            y: (0.0, 1.0),
+            log_x,
+            markers: false,
+        },
+        &lines,
+    )
 }
 
 /// One line per series: the share of lookups with each value of a small count (hops,
@@ -174,15 +143,16 @@ pub fn distribution(
         .fold(0.0f64, f64::max)
         .max(0.05)
         * 1.1;
-    chart_lines(
-        path,
+    let ax = Axes {
         title,
         xlabel,
-        "share of lookups",
-        &lines,
-        (0.0, max),
-        (0.0, ymax),
-    )
+        ylabel: "share of lookups",
+        x: (0.0, max),
+        y: (0.0, ymax),
+        log_x: false,
+        markers: true,
+    };
+    chart_lines(path, ax, &lines)
 }
 
 /// One line per family: a figure against the parameter.
@@ -203,40 +173,62 @@ pub fn against(
         return Ok(());
     }
     let pad = ((x1 - x0) * 0.05).max(0.5);
-    chart_lines(
-        path,
+    let ax = Axes {
         title,
         xlabel,
         ylabel,
-        lines,
-        (x0 - pad, x1 + pad),
-        (0.0, (y1 * 1.1).max(1.0)),
-    )
+        x: (x0 - pad, x1 + pad),
+        y: (0.0, (y1 * 1.1).max(1.0)),
+        log_x: false,
+        markers: true,
+    };
+    chart_lines(path, ax, lines)
 }
 
-fn chart_lines(
-    path: &Path,
-    title: &str,
-    xlabel: &str,
-    ylabel: &str,
-    lines: &[(String, Vec<(f64, f64)>)],
+/// What a line chart shows around its lines.
+struct Axes<'a> {
+    title: &'a str,
+    xlabel: &'a str,
+    ylabel: &'a str,
     x: (f64, f64),
     y: (f64, f64),
-) -> Result<()> {
+    /// The x values are log10 of the values: label the decades.
+    log_x: bool,
+    /// A dot on every point.
+    markers: bool,
+}
+
+fn chart_lines(path: &Path, ax: Axes<'_>, lines: &[(String, Vec<(f64, f64)>)]) -> Result<()> {
     draw_to(path, |tmp| {
         let root = BitMapBackend::new(tmp, SIZE).into_drawing_area();
         root.fill(&WHITE).map_err(err)?;
         let mut chart = ChartBuilder::on(&root)
-            .caption(title, ("sans-serif", 22))
+            .caption(ax.title, ("sans-serif", 22))
             .margin(14)
             .x_label_area_size(44)
             .y_label_area_size(56)
-            .build_cartesian_2d(x.0..x.1, y.0..y.1)
+            .build_cartesian_2d(ax.x.0..ax.x.1, ax.y.0..ax.y.1)
             .map_err(err)?;
+        let log_x = ax.log_x;
         chart
             .configure_mesh()
-            .x_desc(xlabel)
-            .y_desc(ylabel)
+            .x_desc(ax.xlabel)
+            .y_desc(ax.ylabel)
+            .x_labels(if log_x {
+                (ax.x.1 - ax.x.0) as usize + 1
+            } else {
+                10
+            })
+            .x_label_formatter(&|v| {
+                if !log_x {
+                    format!("{v:.0}")
+                } else if (v - v.round()).abs() < 1e-6 {
+                    // Decades only: 1, 10, 100, ...
+                    format!("{:.0}", 10f64.powf(v.round()))
+                } else {
+                    String::new()
+                }
+            })
             .draw()
             .map_err(err)?;
         for (i, (name, pts)) in lines.iter().enumerate() {
@@ -251,16 +243,22 @@ fn chart_lines(
                         Palette99::pick(i).stroke_width(2),
                     )
                 });
-            chart
-                .draw_series(
-                    pts.iter()
-                        .map(|p| Circle::new(*p, 3, Palette99::pick(i).filled())),
-                )
-                .map_err(err)?;
+            if ax.markers {
+                chart
+                    .draw_series(
+                        pts.iter()
+                            .map(|p| Circle::new(*p, 3, Palette99::pick(i).filled())),
+                    )
+                    .map_err(err)?;
+            }
         }
         chart
             .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
+            .position(if log_x || !ax.markers {
+                SeriesLabelPosition::LowerRight
+            } else {
+                SeriesLabelPosition::UpperRight
+            })
             .background_style(WHITE.mix(0.85))
             .border_style(BLACK)
             .draw()
