@@ -303,12 +303,18 @@ impl Report {
         )?;
         if self.summaries.len() > 1 {
             let mut fams: Vec<(String, Vec<(f64, f64)>)> = Vec::new();
-            for s in &self.summaries {
+            // The churn experiment's 0 means no churn at all, not a short session: it
+            // is the table's first line, not a point of the curve.
+            let churn = self.kind == Some(Experiment::Churn);
+            for s in self.summaries.iter().filter(|s| !churn || s.param > 0.0) {
                 let f = family(&s.series).to_string();
                 match fams.iter_mut().find(|x| x.0 == f) {
                     Some(x) => x.1.push((s.param, s.found_all_pct)),
                     None => fams.push((f, vec![(s.param, s.found_all_pct)])),
                 }
+            }
+            for f in &mut fams {
+                f.1.sort_by(|a, b| a.0.total_cmp(&b.0));
             }
             let xlabel = self.kind.map_or("parameter", |e| e.parameter());
             plot::against(
