@@ -4,9 +4,15 @@
 //! among the missing chunks its peer holds, the one the fewest other usable peers hold
 //! (rarest first; ties by index), so each peer starts with what only it has and
 //! shared chunks go to whichever peer is free.
+//!
+//! Holders may be added while the download runs ([`State::add_holder`], from a
+//! refill); a chunk left with no usable holder is an *orphan* ([`State::orphans`]),
+//! which the supervisor of the download asks its refill for, once per change of what
+//! was tried for it ([`State::to_ask`]).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
+use std::time::Instant;
 
 use swarmlab_course_wire::ChunkHash;
 
@@ -42,6 +48,14 @@ pub(crate) struct State {
     pub(crate) remaining: usize,
     pub(crate) sizes: Vec<u64>,
     pub(crate) peers: HashMap<SocketAddr, PeerReport>,
+    /// Peers whose worker runs (a worker leaves this set in the same lock as the
+    /// pick that finishes it, so a holder added later gets a new worker).
+    pub(crate) running: HashSet<SocketAddr>,
+    /// Per chunk: what had been tried for it (holders, failures, peers given up)
+    /// when a refill was last asked for it.
+    asked: Vec<Option<(usize, usize, usize)>>,
+    /// When the first chunk was verified and written in this run.
+    pub(crate) first_done: Option<Instant>,
 }
 
 impl State {
@@ -63,7 +77,58 @@ impl State {
             remaining: n,
             sizes: vec![0; n],
             peers,
+            running: HashSet::new(),
+            asked: vec![None; n],
+            first_done: None,
         }
+    }
+
+    /// Adds `peer` as a holder of chunk `i`; false when it already is one, was given
+    /// up, or already failed for this chunk (nothing changes then).
+    pub(crate) fn add_holder(&mut self, i: usize, peer: SocketAddr) -> bool {
+        if i >= self.holders.len()
+            || self.holders[i].contains(&peer)
+            || self.dead.contains(&peer)
+            || self.failed[i].iter().any(|(q, _)| *q == peer)
+        {
+            return false;
+        }
+        self.holders[i].push(peer);
+        self.peers.entry(peer).or_insert_with(|| PeerReport {
+            addr: peer.to_string(),
+            ..Default::default()
+        });
+        true
+    }
+
+    /// The chunks not done and not in flight that no usable peer holds.
+    pub(crate) fn orphans(&self) -> Vec<usize> {
+        (0..self.status.len())
+            .filter(|&i| {
+                self.status[i] == Status::Missing
+                    && !self.holders[i].iter().any(|p| self.usable(i, p))
+            })
+            .collect()
+    }
+
+    /// What has been tried for chunk `i`: its holders, its failures, the peers given up.
+    fn tried(&self, i: usize) -> (usize, usize, usize) {
+        (self.holders[i].len(), self.failed[i].len(), self.dead.len())
+    }
+
+    /// The orphans a refill has not been asked for since what was tried for them
+    /// last changed; they are marked asked. (A refill that found nothing for a chunk
+    /// is not asked again for it until a new holder was tried and failed.)
+    pub(crate) fn to_ask(&mut self) -> Vec<usize> {
+        let ask: Vec<usize> = self
+            .orphans()
+            .into_iter()
+            .filter(|&i| self.asked[i] != Some(self.tried(i)))
+            .collect();
+        for &i in &ask {
+            self.asked[i] = Some(self.tried(i));
+        }
+        ask
     }
 
     /// Every peer, in the order first met in the holders.
@@ -122,6 +187,7 @@ impl State {
 
     /// `peer` gave chunk `i`, verified and written.
     pub(crate) fn done(&mut self, i: usize, peer: SocketAddr, size: u64) {
+        self.first_done.get_or_insert_with(Instant::now);
         self.status[i] = Status::Done;
         self.sizes[i] = size;
         self.remaining -= 1;
@@ -205,6 +271,32 @@ mod tests {
         assert_eq!(s.pick(&b), Pick::Finished);
         assert_eq!(s.peers[&b].chunks, 3);
         assert_eq!(s.peers[&a].failures[&FailureKind::BadDigest], 1);
+    }
+
+    #[test]
+    fn orphans_are_asked_for_once_per_change_and_new_holders_revive_them() {
+        let (a, b, c) = (peer(1), peer(2), peer(3));
+        let mut s = State::new(vec![vec![a], vec![a, b]]);
+        assert!(s.orphans().is_empty());
+        assert_eq!(s.pick(&a), Pick::Chunk(0));
+        s.fail(0, a, FailureKind::NotFound);
+        // Chunk 0 has no usable holder left; chunk 1 still has both.
+        assert_eq!(s.orphans(), [0]);
+        assert_eq!(s.to_ask(), [0]);
+        assert!(s.to_ask().is_empty(), "nothing changed: not asked again");
+        // A peer that failed for the chunk is not taken back for it.
+        assert!(!s.add_holder(0, a));
+        assert!(s.add_holder(0, b));
+        assert!(!s.add_holder(0, b));
+        assert!(s.orphans().is_empty());
+        assert_eq!(s.pick(&b), Pick::Chunk(0));
+        s.fail(0, b, FailureKind::BadDigest);
+        // Something new was tried and failed: the refill is asked again.
+        assert_eq!(s.to_ask(), [0]);
+        // A peer given up is not taken back either.
+        s.give_up(c);
+        assert!(!s.add_holder(0, c));
+        assert!(s.peers.contains_key(&b));
     }
 
     #[test]
