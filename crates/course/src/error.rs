@@ -270,6 +270,71 @@ pub enum DiscoveryError {
         /// Where DISCOVER_TRACKER went.
         dests: Vec<Ipv4Addr>,
     },
+    /// A magnet link that does not parse.
+    #[error("magnet link: {0}")]
+    Magnet(#[from] swarmlab_bt_wire::MagnetError),
+    /// A file id that is not 40 hex digits (or 32 base32 characters).
+    #[error("file id: {0}")]
+    FileId(#[from] swarmlab_bt_wire::InfoHashParseError),
+    /// The torrent file cannot be read.
+    #[error("cannot read {path}: {source}")]
+    TorrentRead {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: io::Error,
+    },
+    /// The torrent file is not a torrent.
+    #[error("{path}: {source}")]
+    Torrent {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: swarmlab_bt_wire::MetainfoError,
+    },
+    /// The torrent describes several files: a course file is one.
+    #[error("torrent {0} has several files; a course file is one")]
+    MultiFile(swarmlab_bt_wire::InfoHash),
+    /// The torrent's pieces are larger than a CHUNK may carry.
+    #[error("torrent pieces of {piece_length} bytes; a chunk carries at most {max} bytes")]
+    PieceTooLarge {
+        /// Its piece length.
+        piece_length: u64,
+        /// The largest chunk.
+        max: usize,
+    },
+    /// The info dictionary a peer gave (checked against the file id) is unusable.
+    #[error("metadata from {peer}: {source}")]
+    BadMetadata {
+        /// The peer.
+        peer: SocketAddr,
+        /// Why it does not parse.
+        source: swarmlab_bt_wire::MetainfoError,
+    },
+    /// A source that needs the file id, and none is known.
+    #[error("{0} needs the file id (--magnet, --file-id or config/file.torrent)")]
+    NoFileId(&'static str),
+    /// A source that asks known peers, and none is known.
+    #[error("no peer known to ask")]
+    NoPeers,
+    /// No peer asked gave the file's info dictionary.
+    #[error("none of {asked} peer(s) gave the info dictionary")]
+    NoMetadata {
+        /// Peers asked.
+        asked: usize,
+    },
+    /// The DHT node cannot start.
+    #[error("DHT node: {0}")]
+    Dht(#[source] swarmlab_dht_driver::DriverError),
+    /// The DHT node has nobody to bootstrap from.
+    #[error("no DHT bootstrap: no --dht-bootstrap, no state file, no peer's DHT port")]
+    NoDhtBootstrap,
+    /// The DHT node's routing table stayed empty.
+    #[error("no DHT node answered within {0:?}")]
+    NoDhtNodes(Duration),
+    /// Neither the file id nor the description is known: nothing to look up.
+    #[error("nothing to look up: neither the file id nor the description is known")]
+    NothingToLookUp,
 }
 
 /// `items` shown by `show`, separated by `sep`.

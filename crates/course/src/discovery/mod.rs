@@ -22,13 +22,20 @@
 mod broadcast;
 mod chain;
 mod config;
+mod file_id;
 mod swarm;
 mod tracker;
+mod visit;
+
+#[cfg(test)]
+pub(crate) mod test_peer;
 
 pub use broadcast::{
     default_broadcast_destinations, discover_trackers, tracker_order, Answer, BroadcastSource,
 };
 pub use chain::{Chain, PeerSource, Phase, Query, StepReport};
 pub use config::ConfigSource;
-pub use swarm::{Cost, Found, Manifest, Swarm};
+pub use file_id::{manifest_of, read_torrent, FileRef, IdentitySource};
+pub use swarm::{Added, Cost, Found, Manifest, Swarm, MAX_DHT_NODES, MAX_PEERS};
 pub use tracker::{get_file_info, TrackerSource, MAX_FILE_INFO};
+pub use visit::{visit, Holdings, Visit, VisitConfig, MAX_HAVES, MAX_PEX_KEPT};
