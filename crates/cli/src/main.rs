@@ -41,7 +41,8 @@ enum Command {
     Peer(course::peer::PeerArgs),
     /// The tracker: GET_FILE_INFO over TCP, DISCOVER_TRACKER over UDP.
     Tracker(course::tracker::TrackerArgs),
-    /// Charlie, the client: step 1 (config files), 2 (tracker), 3 (broadcast).
+    /// Charlie, the client: step 1 (config files), 2 (tracker), 3 (broadcast), 4
+    /// (trackerless: a file id, the DHT, metadata and PEX), or any chain (--discovery).
     Charlie(course::charlie::CharlieArgs),
     /// The course's chunk tools.
     #[command(subcommand)]

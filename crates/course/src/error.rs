@@ -10,6 +10,7 @@
 //! | [`DiscoveryError`] | one of Charlie's peer sources |
 //! | [`RequestError`] | one GET_CHUNK of the download engine (counted, never fatal) |
 //! | [`DownloadError`] | the download as a whole, with a [`MissingChunk`] per chunk left |
+//! | [`UnknownSource`] | a `--discovery` name that is no source |
 //! | [`CharlieError`] | a whole run of Charlie |
 //! | [`DemoError`] | the demo's set-up |
 
@@ -480,19 +481,35 @@ pub enum DownloadError {
     },
 }
 
+/// A `--discovery` name that is no source.
+#[derive(Debug, thiserror::Error)]
+#[error("unknown discovery source {0:?} (sources: config, tracker, broadcast, dht, metadata, pex)")]
+pub struct UnknownSource(pub String);
+
 /// Why Charlie failed.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum CharlieError {
-    /// A step other than 1, 2 and 3.
-    #[error("invalid step number {0} (steps are 1, 2 and 3)")]
+    /// A step other than 1, 2, 3 and 4.
+    #[error("invalid step number {0} (steps are 1, 2, 3 and 4)")]
     Step(u8),
+    /// Step 4 (trackerless) without a file id.
+    #[error("trackerless mode needs the file id: --magnet, --file-id or config/file.torrent")]
+    NoFileId,
+    /// A source of the chain cannot be set up (a torrent file that does not parse…).
+    #[error(transparent)]
+    Discovery(#[from] DiscoveryError),
     /// No source gave the file's description; each source's report says why.
     #[error("discovery found no file description: {}", joined(.0, "; ", |s| format!("{}: {}", s.source, s.detail)))]
     NoManifest(Vec<StepReport>),
-    /// The download could not finish.
-    #[error(transparent)]
-    Download(#[from] DownloadError),
+    /// The download could not finish; what discovery did, refills included, is kept.
+    #[error("{source}")]
+    Download {
+        /// Why.
+        source: DownloadError,
+        /// Every run of a source, in phase `start` and in each refill.
+        discovery: Vec<StepReport>,
+    },
     /// Merging or checking failed, or the file's name is unsafe.
     #[error(transparent)]
     Chunks(#[from] ChunkError),

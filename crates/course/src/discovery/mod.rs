@@ -22,10 +22,14 @@
 mod broadcast;
 mod chain;
 mod config;
+mod dht;
 mod file_id;
+mod metadata;
+mod pex;
 mod swarm;
 mod tracker;
 mod visit;
+mod visits;
 
 #[cfg(test)]
 pub(crate) mod test_peer;
@@ -35,7 +39,10 @@ pub use broadcast::{
 };
 pub use chain::{Chain, PeerSource, Phase, Query, StepReport};
 pub use config::ConfigSource;
+pub use dht::{DhtOptions, DhtSource, MAX_PEERS_PER_LOOKUP, MAX_PORT_VISITS};
 pub use file_id::{manifest_of, read_torrent, FileRef, IdentitySource};
+pub use metadata::MetadataSource;
+pub use pex::{PexSource, MAX_PENDING};
 pub use swarm::{Added, Cost, Found, Manifest, Swarm, MAX_DHT_NODES, MAX_PEERS};
 pub use tracker::{get_file_info, TrackerSource, MAX_FILE_INFO};
 pub use visit::{visit, Holdings, Visit, VisitConfig, MAX_HAVES, MAX_PEX_KEPT};

@@ -25,7 +25,7 @@ use crate::server::Responder;
 pub(crate) fn info_of(name: &str, data: &[u8], chunk_size: usize) -> Info {
     let pieces: Vec<u8> = data
         .chunks(chunk_size)
-        .flat_map(|c| crate::chunks::sha1(c))
+        .flat_map(crate::chunks::sha1)
         .collect();
     let raw = dict([
         ("length", Value::Int(data.len() as i64)),

@@ -3,7 +3,7 @@
 //! starts workers for the peers it names.
 //!
 //! The supervisor wakes whenever a worker records something (a chunk done, a failure,
-//! a peer given up) or ends. When chunks are orphaned ([`State::to_ask`]) it asks the
+//! a peer given up) or ends. When chunks are orphaned ([`State::take_unasked`]) it asks the
 //! refill for them while the other workers go on downloading, adds every holder the
 //! refill names, and starts a worker for each named peer whose worker is not running.
 //! The download ends when every chunk is done, or when no worker runs and the refill
@@ -78,7 +78,7 @@ pub(crate) async fn supervise(
         let (done, ask) = {
             let mut st = shared.lock();
             let ask = match refill {
-                Some(_) if refills < opts.max_refills => st.to_ask(),
+                Some(_) if refills < opts.max_refills => st.take_unasked(),
                 _ => Vec::new(),
             };
             (st.remaining == 0, ask)

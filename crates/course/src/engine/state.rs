@@ -8,7 +8,7 @@
 //! Holders may be added while the download runs ([`State::add_holder`], from a
 //! refill); a chunk left with no usable holder is an *orphan* ([`State::orphans`]),
 //! which the supervisor of the download asks its refill for, once per change of what
-//! was tried for it ([`State::to_ask`]).
+//! was tried for it ([`State::take_unasked`]).
 
 use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
@@ -119,7 +119,7 @@ impl State {
     /// The orphans a refill has not been asked for since what was tried for them
     /// last changed; they are marked asked. (A refill that found nothing for a chunk
     /// is not asked again for it until a new holder was tried and failed.)
-    pub(crate) fn to_ask(&mut self) -> Vec<usize> {
+    pub(crate) fn take_unasked(&mut self) -> Vec<usize> {
         let ask: Vec<usize> = self
             .orphans()
             .into_iter()
@@ -282,8 +282,11 @@ mod tests {
         s.fail(0, a, FailureKind::NotFound);
         // Chunk 0 has no usable holder left; chunk 1 still has both.
         assert_eq!(s.orphans(), [0]);
-        assert_eq!(s.to_ask(), [0]);
-        assert!(s.to_ask().is_empty(), "nothing changed: not asked again");
+        assert_eq!(s.take_unasked(), [0]);
+        assert!(
+            s.take_unasked().is_empty(),
+            "nothing changed: not asked again"
+        );
         // A peer that failed for the chunk is not taken back for it.
         assert!(!s.add_holder(0, a));
         assert!(s.add_holder(0, b));
@@ -292,7 +295,7 @@ mod tests {
         assert_eq!(s.pick(&b), Pick::Chunk(0));
         s.fail(0, b, FailureKind::BadDigest);
         // Something new was tried and failed: the refill is asked again.
-        assert_eq!(s.to_ask(), [0]);
+        assert_eq!(s.take_unasked(), [0]);
         // A peer given up is not taken back either.
         s.give_up(c);
         assert!(!s.add_holder(0, c));
