@@ -11,6 +11,8 @@
 //!   reads and writes them.
 //! - [`size`]: sizes on the command line (`512KiB`, `64MiB`).
 //! - [`chunks`]: the course's helper scripts (create, merge, check).
+//! - [`torrent`]: the file id: a course file as a BitTorrent v1 torrent,
+//!   `config/file.torrent` and the magnet link.
 //! - [`server`]: the request loop both TCP servers share, its limits and counters.
 //! - [`peer`]: Alice and Bob, serving `chunks/<name>/<sha1-hex>.bin`.
 //! - [`tracker`]: FILE_INFO over TCP, TRACKER_INFO over UDP.
@@ -33,6 +35,7 @@ pub mod peer;
 pub mod running;
 pub mod server;
 pub mod size;
+pub mod torrent;
 pub mod tracker;
 
 pub use layout::Layout;
