@@ -365,40 +365,16 @@ pub enum DiscoveryError {
     /// A file id that is not 40 hex digits (or 32 base32 characters).
     #[error("file id: {0}")]
     FileId(#[from] swarmlab_bt_wire::InfoHashParseError),
-    /// The torrent file cannot be read.
-    #[error("cannot read {path}: {source}")]
-    TorrentRead {
-        /// The file.
-        path: PathBuf,
-        /// Why.
-        source: io::Error,
-    },
-    /// The torrent file is not a torrent.
-    #[error("{path}: {source}")]
-    Torrent {
-        /// The file.
-        path: PathBuf,
-        /// Why.
-        source: swarmlab_bt_wire::MetainfoError,
-    },
-    /// The torrent describes several files: a course file is one.
-    #[error("torrent {0} has several files; a course file is one")]
-    MultiFile(swarmlab_bt_wire::InfoHash),
-    /// The torrent's pieces are larger than a CHUNK may carry.
-    #[error("torrent pieces of {piece_length} bytes; a chunk carries at most {max} bytes")]
-    PieceTooLarge {
-        /// Its piece length.
-        piece_length: u64,
-        /// The largest chunk.
-        max: usize,
-    },
-    /// The info dictionary a peer gave (checked against the file id) is unusable.
+    /// `config/file.torrent` cannot be used.
+    #[error(transparent)]
+    Torrent(#[from] TorrentError),
+    /// The info dictionary a peer gave (checked against the file id) is no course file.
     #[error("metadata from {peer}: {source}")]
     BadMetadata {
         /// The peer.
         peer: SocketAddr,
-        /// Why it does not parse.
-        source: swarmlab_bt_wire::MetainfoError,
+        /// Why it is unusable.
+        source: TorrentError,
     },
     /// A source that needs the file id, and none is known.
     #[error("{0} needs the file id (--magnet, --file-id or config/file.torrent)")]

@@ -6,10 +6,11 @@ use std::str::FromStr;
 
 use crate::charlie::CharlieOptions;
 use crate::discovery::{
-    default_broadcast_destinations, read_torrent, BroadcastSource, Chain, ConfigSource, Cost,
-    DhtSource, IdentitySource, MetadataSource, PeerSource, PexSource, TrackerSource,
+    default_broadcast_destinations, BroadcastSource, Chain, ConfigSource, Cost, DhtSource,
+    IdentitySource, MetadataSource, PeerSource, PexSource, TrackerSource,
 };
-use crate::error::{CharlieError, UnknownSource};
+use crate::error::{CharlieError, DiscoveryError, UnknownSource};
+use crate::torrent::CourseTorrent;
 
 /// One step of a discovery chain, as `--discovery` names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -126,8 +127,9 @@ pub fn chain_for(opts: &CharlieOptions) -> Result<Chain, CharlieError> {
         match &opts.file {
             Some(r) => sources.push(Box::new(IdentitySource::from_ref(r, "file id"))),
             None => {
-                if let Some(info) = read_torrent(&torrent_path(&opts.layout))? {
-                    sources.push(Box::new(IdentitySource::from_info(&info)?));
+                if opts.layout.file_torrent().exists() {
+                    let t = CourseTorrent::load(&opts.layout).map_err(DiscoveryError::from)?;
+                    sources.push(Box::new(IdentitySource::from_torrent(&t)));
                 } else if opts.step == 4 {
                     return Err(CharlieError::NoFileId);
                 }
@@ -138,11 +140,6 @@ pub fn chain_for(opts: &CharlieOptions) -> Result<Chain, CharlieError> {
         sources.push(source(opts, k));
     }
     Ok(Chain::new(sources))
-}
-
-/// `config/file.torrent` under the layout's root.
-fn torrent_path(layout: &crate::layout::Layout) -> std::path::PathBuf {
-    layout.root().join("config").join("file.torrent")
 }
 
 fn source(opts: &CharlieOptions, kind: SourceKind) -> Box<dyn PeerSource> {

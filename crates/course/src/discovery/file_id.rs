@@ -1,5 +1,6 @@
 //! The file id, known before any network: from a magnet link, a bare `--file-id`, or
-//! `config/file.torrent`; and the course's description of a file from its torrent.
+//! `config/file.torrent`; and the course's description of a file from its torrent
+//! ([`crate::torrent::CourseTorrent`]).
 //!
 //! The file id is the info-hash of the file's torrent (`{length, name, piece length =
 //! chunk size, pieces = the chunk hashes}`). FILE_INFO and file.ini carry no file
@@ -8,16 +9,14 @@
 //! of one chunk's hash needs no id at all.
 
 use std::net::SocketAddr;
-use std::path::Path;
 
 use futures::future::BoxFuture;
 use swarmlab_bt_wire::magnet::Magnet;
-use swarmlab_bt_wire::metainfo::{Info, Metainfo, MAX_TORRENT_SIZE};
 use swarmlab_bt_wire::InfoHash;
-use swarmlab_course_wire::MAX_CHUNK_LEN;
 
 use crate::discovery::{Found, Manifest, PeerSource, Query};
-use crate::error::DiscoveryError;
+use crate::error::{DiscoveryError, TorrentError};
+use crate::torrent::CourseTorrent;
 
 /// A file known by its id, with what the link says besides.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,48 +62,24 @@ impl FileRef {
     }
 }
 
-/// Reads a torrent file (`config/file.torrent`); `Ok(None)` when there is none.
-pub fn read_torrent(path: &Path) -> Result<Option<Info>, DiscoveryError> {
-    let read_err = |source| DiscoveryError::TorrentRead {
-        path: path.to_owned(),
-        source,
-    };
-    let meta = match std::fs::metadata(path) {
-        Ok(m) => m,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(read_err(e)),
-    };
-    if meta.len() > MAX_TORRENT_SIZE as u64 {
-        return Err(DiscoveryError::Torrent {
-            path: path.to_owned(),
-            source: swarmlab_bt_wire::MetainfoError::TooLarge(meta.len() as usize),
-        });
+/// The course's description of the file a torrent describes: its name and its
+/// chunk hashes.
+pub fn manifest_of(t: &CourseTorrent) -> Manifest {
+    Manifest {
+        filename: t.filename().to_owned(),
+        chunks: t.chunks().to_vec(),
     }
-    let bytes = std::fs::read(path).map_err(read_err)?;
-    let m = Metainfo::from_bytes(&bytes).map_err(|source| DiscoveryError::Torrent {
-        path: path.to_owned(),
-        source,
-    })?;
-    Ok(Some(m.info))
 }
 
-/// The course's description of the file a torrent describes: its name and its
-/// pieces as chunk hashes. Refused: a torrent of several files, or pieces larger than
-/// a CHUNK carries (64 MiB).
-pub fn manifest_of(info: &Info) -> Result<Manifest, DiscoveryError> {
-    if info.multi_file {
-        return Err(DiscoveryError::MultiFile(info.info_hash));
-    }
-    if info.piece_length > MAX_CHUNK_LEN as u64 {
-        return Err(DiscoveryError::PieceTooLarge {
-            piece_length: info.piece_length,
-            max: MAX_CHUNK_LEN,
-        });
-    }
-    Ok(Manifest {
-        filename: info.name.clone(),
-        chunks: info.pieces.clone(),
-    })
+/// The torrent of an info dictionary a peer sent (checked against the file id by
+/// the session), read as a course file: one file, a safe name, pieces of at most
+/// 64 MiB (as [`CourseTorrent::from_metainfo`] reads `config/file.torrent`).
+pub fn torrent_of_metadata(raw: &[u8]) -> Result<CourseTorrent, TorrentError> {
+    let mut metainfo = Vec::with_capacity(raw.len() + 8);
+    metainfo.extend_from_slice(b"d4:info");
+    metainfo.extend_from_slice(raw);
+    metainfo.push(b'e');
+    CourseTorrent::from_metainfo(&metainfo)
 }
 
 /// What is known before any network, as a source of the chain: the file id and the
@@ -137,23 +112,23 @@ impl IdentitySource {
     }
 
     /// A torrent read from disk (`config/file.torrent`).
-    pub fn from_info(info: &Info) -> Result<IdentitySource, DiscoveryError> {
-        let m = manifest_of(info)?;
+    pub fn from_torrent(t: &CourseTorrent) -> IdentitySource {
+        let m = manifest_of(t);
         let detail = format!(
             "file id {}, {} chunks of {} from config/file.torrent",
-            info.info_hash,
+            t.file_id(),
             m.chunks.len(),
             m.filename
         );
-        Ok(IdentitySource {
+        IdentitySource {
             name: "torrent",
             found: Some(Found {
-                file_id: Some(info.info_hash),
+                file_id: Some(t.file_id()),
                 manifest: Some(m),
                 detail,
                 ..Found::default()
             }),
-        })
+        }
     }
 }
 
@@ -191,43 +166,16 @@ mod tests {
     }
 
     #[test]
-    fn a_torrent_of_pieces_larger_than_a_chunk_is_refused() {
-        let info = |piece_length: u64, multi: bool| {
-            let mut d = format!(
-                "d6:lengthi{}e4:name1:f12:piece lengthi{piece_length}e6:pieces20:",
-                piece_length
-            );
-            if multi {
-                d = format!("d5:filesld6:lengthi{piece_length}e4:pathl1:feee4:name1:d12:piece lengthi{piece_length}e6:pieces20:");
-            }
-            let mut raw = d.into_bytes();
-            raw.extend_from_slice(&[7; 20]);
-            raw.push(b'e');
-            Info::from_bytes(&raw).unwrap()
-        };
-        let ok = manifest_of(&info(MAX_CHUNK_LEN as u64, false)).unwrap();
-        assert_eq!(ok.chunks, vec![[7; 20]]);
-        assert_eq!(ok.filename, "f");
-        assert!(matches!(
-            manifest_of(&info(MAX_CHUNK_LEN as u64 + 1, false)),
-            Err(DiscoveryError::PieceTooLarge { .. })
-        ));
-        assert!(matches!(
-            manifest_of(&info(16, true)),
-            Err(DiscoveryError::MultiFile(_))
-        ));
-    }
-
-    #[test]
-    fn no_torrent_file_is_none_and_a_bad_one_an_error() {
-        let d = tempfile::tempdir().unwrap();
-        assert!(read_torrent(&d.path().join("file.torrent"))
-            .unwrap()
-            .is_none());
-        std::fs::write(d.path().join("bad.torrent"), b"not bencode").unwrap();
-        assert!(matches!(
-            read_torrent(&d.path().join("bad.torrent")),
-            Err(DiscoveryError::Torrent { .. })
-        ));
+    fn metadata_is_read_as_a_course_file() {
+        let t = CourseTorrent::new("f.bin", 10, 4, &[[1; 20], [2; 20], [3; 20]]).unwrap();
+        let back = torrent_of_metadata(&t.info().raw).unwrap();
+        assert_eq!(back.file_id(), t.file_id());
+        assert_eq!(manifest_of(&back).chunks, [[1; 20], [2; 20], [3; 20]]);
+        // An info dictionary whose name would leave its directory is refused.
+        let mut raw = t.info().raw.clone();
+        let at = raw.windows(5).position(|w| w == b"f.bin").unwrap();
+        raw[at..at + 5].copy_from_slice(b"../..");
+        assert!(torrent_of_metadata(&raw).is_err());
+        assert!(torrent_of_metadata(b"not bencode").is_err());
     }
 }

@@ -64,7 +64,7 @@ impl PeerSource for MetadataSource {
                 return Err(DiscoveryError::NoPeers);
             }
             let mut tally = Tally::default();
-            while tally.info.is_none() && !candidates.is_empty() {
+            while tally.torrent.is_none() && !candidates.is_empty() {
                 let n = candidates.len().min(self.parallel.max(1));
                 let batch: Vec<SocketAddr> = candidates.drain(..n).collect();
                 self.visited.extend(batch.iter().copied());

@@ -40,7 +40,7 @@ pub use broadcast::{
 pub use chain::{Chain, PeerSource, Phase, Query, StepReport};
 pub use config::ConfigSource;
 pub use dht::{DhtOptions, DhtSource, MAX_PEERS_PER_LOOKUP, MAX_PORT_VISITS};
-pub use file_id::{manifest_of, read_torrent, FileRef, IdentitySource};
+pub use file_id::{manifest_of, torrent_of_metadata, FileRef, IdentitySource};
 pub use metadata::MetadataSource;
 pub use pex::{PexSource, MAX_PENDING};
 pub use swarm::{Added, Cost, Found, Manifest, Swarm, MAX_DHT_NODES, MAX_PEERS};

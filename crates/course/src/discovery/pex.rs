@@ -80,7 +80,7 @@ impl PeerSource for PexSource {
                 self.visited.extend(batch.iter().copied());
                 self.cost.connections += batch.len() as u64;
                 let mut cfg = self.visit.clone();
-                cfg.metadata = swarm.manifest.is_none() && tally.info.is_none();
+                cfg.metadata = swarm.manifest.is_none() && tally.torrent.is_none();
                 let visits = visit_all(&batch, file_id, None, &cfg, self.parallel).await;
                 for v in visits {
                     for p in tally.add(v, file_id) {

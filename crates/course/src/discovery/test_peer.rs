@@ -8,7 +8,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use swarmlab_bt::Connection;
-use swarmlab_bt_wire::bencode::{dict, Value};
 use swarmlab_bt_wire::metainfo::Info;
 use swarmlab_bt_wire::session::{Event, SessionConfig, Torrent};
 use swarmlab_bt_wire::wire::Bitfield;
@@ -23,18 +22,9 @@ use crate::server::Responder;
 
 /// The torrent of a file cut in `chunk_size` pieces.
 pub(crate) fn info_of(name: &str, data: &[u8], chunk_size: usize) -> Info {
-    let pieces: Vec<u8> = data
-        .chunks(chunk_size)
-        .flat_map(crate::chunks::sha1)
-        .collect();
-    let raw = dict([
-        ("length", Value::Int(data.len() as i64)),
-        ("name", Value::Bytes(name.as_bytes().to_vec())),
-        ("piece length", Value::Int(chunk_size as i64)),
-        ("pieces", Value::Bytes(pieces)),
-    ])
-    .encode();
-    Info::from_bytes(&raw).unwrap()
+    let pieces: Vec<ChunkHash> = data.chunks(chunk_size).map(crate::chunks::sha1).collect();
+    let t = crate::torrent::CourseTorrent::new(name, data.len() as u64, chunk_size as u64, &pieces);
+    t.unwrap().info().clone()
 }
 
 /// Writes the chunks of `data` whose index `keep` accepts to `dir`; returns every

@@ -9,8 +9,9 @@ use swarmlab_bt_wire::metainfo::Info;
 use swarmlab_bt_wire::InfoHash;
 
 use crate::discovery::visit::{visit, Visit, VisitConfig};
-use crate::discovery::{manifest_of, Found, Manifest};
+use crate::discovery::{manifest_of, torrent_of_metadata, Found, Manifest};
 use crate::error::DiscoveryError;
+use crate::torrent::CourseTorrent;
 
 /// Visits `peers`, `parallel` at a time; the visits come back in `peers`' order.
 pub(crate) async fn visit_all(
@@ -34,8 +35,8 @@ pub(crate) struct Tally {
     pub visited: usize,
     /// Visits where the peer served the file id.
     pub answered: usize,
-    /// The info dictionary, from the first peer whose one parsed as a course file.
-    pub info: Option<Info>,
+    /// The torrent, from the first peer whose info dictionary is a course file.
+    pub torrent: Option<CourseTorrent>,
     /// The first unusable info dictionary, if any.
     pub bad_metadata: Option<DiscoveryError>,
     /// (peer, its pieces, or None when it did not announce them).
@@ -62,14 +63,9 @@ impl Tally {
             return Vec::new();
         }
         self.answered += 1;
-        if let (None, Some(raw)) = (&self.info, &v.metadata) {
-            match Info::from_bytes(raw) {
-                Ok(info) if info.info_hash == file_id => match manifest_of(&info) {
-                    Ok(_) => self.info = Some(info),
-                    Err(e) => {
-                        self.bad_metadata.get_or_insert(e);
-                    }
-                },
+        if let (None, Some(raw)) = (&self.torrent, &v.metadata) {
+            match torrent_of_metadata(raw) {
+                Ok(t) if t.file_id() == file_id => self.torrent = Some(t),
                 Ok(_) => {}
                 Err(source) => {
                     self.bad_metadata
@@ -92,7 +88,7 @@ impl Tally {
 
     /// The description, from the info dictionary fetched (when any).
     pub(crate) fn manifest(&self) -> Option<Manifest> {
-        self.info.as_ref().and_then(|i| manifest_of(i).ok())
+        self.torrent.as_ref().map(manifest_of)
     }
 
     /// What the visits found, given the description known (`manifest`, or the one
@@ -102,7 +98,7 @@ impl Tally {
         let fetched = self.manifest();
         let m = manifest.or(fetched.as_ref());
         let mut f = Found {
-            file_id: self.info.as_ref().map(|i| i.info_hash),
+            file_id: self.torrent.as_ref().map(CourseTorrent::file_id),
             manifest: fetched.clone(),
             dht_nodes: self.dht_nodes.clone(),
             detail,
