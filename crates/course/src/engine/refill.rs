@@ -93,6 +93,9 @@ pub(crate) async fn supervise(
                 "{} chunk(s) without a usable holder: refill {refills}",
                 ask.len()
             );
+            if let Some(p) = &opts.progress {
+                p.refilling(ask.len() as u64);
+            }
             let found = r.refill(&lacking).await;
             let mut st = shared.lock();
             let mut named = Vec::new();
