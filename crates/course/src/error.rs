@@ -8,6 +8,7 @@
 //! | [`ChunkError`] | the chunk tools (create, merge, check) |
 //! | [`TorrentError`] | the file id: building, reading and writing `config/file.torrent` |
 //! | [`FileInfoError`] | the tracker, building its FILE_INFO |
+//! | [`AnnounceError`] | one DHT announce of the announcer (counted, retried) |
 //! | [`DiscoveryError`] | one of Charlie's peer sources |
 //! | [`RequestError`] | one GET_CHUNK of the download engine (counted, never fatal) |
 //! | [`DownloadError`] | the download as a whole, with a [`MissingChunk`] per chunk left |
@@ -268,6 +269,15 @@ pub enum TorrentError {
         /// Why.
         source: io::Error,
     },
+}
+
+/// Why one announce failed (the announcer counts it and tries again).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum AnnounceError {
+    /// The DHT node failed the lookup or has stopped.
+    #[error("DHT: {0}")]
+    Dht(#[from] swarmlab_dht_driver::DriverError),
 }
 
 /// Why the tracker cannot build its FILE_INFO (it answers ERROR INVALID_REQUEST).
