@@ -35,7 +35,8 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Runs Alice, Bob and the Tracker in-process on loopback and Charlie through
-    /// steps 1, 2 and 3 on a random file; exits 0 only if every step passed.
+    /// steps 1, 2 and 3, then without the tracker through a DHT testnet (step 4) and
+    /// PEX (step 5), on a random file; exits 0 only if every step passed.
     Demo(course::demo::DemoArgs),
     /// A peer (alice, bob, or any section of config/peers.ini): serves chunks/<name>/.
     Peer(course::peer::PeerArgs),

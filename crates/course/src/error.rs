@@ -611,4 +611,16 @@ pub enum DemoError {
     /// A task of the demo panicked or was cancelled.
     #[error("a demo task failed: {0}")]
     Task(#[from] tokio::task::JoinError),
+    /// The demo's config/file.torrent cannot be read back.
+    #[error(transparent)]
+    Torrent(#[from] TorrentError),
+    /// The demo's file id does not make a magnet or a file reference.
+    #[error(transparent)]
+    FileRef(#[from] DiscoveryError),
+    /// A DHT node of the demo cannot start.
+    #[error("DHT: {0}")]
+    Dht(#[from] swarmlab_dht_driver::DriverError),
+    /// Alice or Bob did not announce the file id into the testnet in time.
+    #[error("Alice and Bob did not both announce the file id within {0:?}")]
+    NotAnnounced(Duration),
 }

@@ -125,7 +125,7 @@ pub fn chain_for(opts: &CharlieOptions) -> Result<Chain, CharlieError> {
     let mut sources: Vec<Box<dyn PeerSource>> = Vec::new();
     if kinds.iter().any(|k| k.uses_file_id()) {
         match &opts.file {
-            Some(r) => sources.push(Box::new(IdentitySource::from_ref(r, "file id"))),
+            Some(r) => sources.push(Box::new(IdentitySource::from_ref(r))),
             None => {
                 if opts.layout.file_torrent().exists() {
                     let t = CourseTorrent::load(&opts.layout).map_err(DiscoveryError::from)?;

@@ -82,6 +82,7 @@ fn trackerless(layout: &Layout, info: &Info, bind: &str, boot: SocketAddr) -> Ch
         file_id: info.info_hash,
         name: None,
         peers: Vec::new(),
+        magnet: false,
     });
     o.dht = DhtOptions::new(format!("{bind}:0").parse().unwrap(), vec![boot.to_string()]);
     o.dht.node.limits = Limits::unlimited();
@@ -190,6 +191,7 @@ async fn charlie_knows_only_alice_and_finds_bob_through_pex() {
         file_id: info.info_hash,
         name: None,
         peers: vec![alice.addr],
+        magnet: true,
     });
     let r = run(&opts).await.unwrap();
     assert_eq!(r.identical, Some(true));

@@ -27,6 +27,8 @@ pub struct FileRef {
     pub name: Option<String>,
     /// The magnet's `x.pe` peers that are `ip:port` literals (no name is resolved).
     pub peers: Vec<SocketAddr>,
+    /// True when it came from a magnet link.
+    pub magnet: bool,
 }
 
 impl FileRef {
@@ -49,6 +51,7 @@ impl FileRef {
             file_id: m.info_hash,
             name: m.display_name,
             peers,
+            magnet: true,
         })
     }
 
@@ -58,6 +61,7 @@ impl FileRef {
             file_id: InfoHash::parse(text)?,
             name: None,
             peers: Vec::new(),
+            magnet: false,
         })
     }
 }
@@ -90,8 +94,9 @@ pub struct IdentitySource {
 }
 
 impl IdentitySource {
-    /// A magnet link or a bare file id.
-    pub fn from_ref(r: &FileRef, name: &'static str) -> IdentitySource {
+    /// A magnet link (source `magnet`) or a bare file id (source `file id`).
+    pub fn from_ref(r: &FileRef) -> IdentitySource {
+        let name = if r.magnet { "magnet" } else { "file id" };
         let detail = format!(
             "file id {}{}",
             r.file_id,
