@@ -382,3 +382,66 @@ async fn dht_peers_that_lie_hold_nothing_or_never_answer_cost_nothing_but_failur
         .unwrap();
     assert!(dht_refill.peers_added >= 1, "{dht_refill:?}");
 }
+
+#[tokio::test]
+async fn with_no_bootstrap_the_dht_starts_from_the_port_a_known_peer_announced() {
+    // Charlie knows Alice (a magnet's x.pe) and no DHT node; Alice's BEP 5 `port`
+    // message names her DHT node, from which Charlie finds Bob.
+    let net = net("127.167.0.1").await;
+    let boot = net[0].local_addr();
+    let data = data();
+    let info = info_of("b.bin", &data, CHUNK);
+    let d = tempfile::tempdir().unwrap();
+    let alice_dht = {
+        let mut c = DriverConfig::new("127.167.1.1:0".parse().unwrap());
+        c.node = node_cfg();
+        c.bootstrap = vec![boot.to_string()];
+        let n = Dht::start(c).await.unwrap();
+        n.wait_for_nodes(3, Duration::from_secs(10)).await.unwrap();
+        n
+    };
+    let alice = peer(
+        &d.path().join("a"),
+        "127.167.1.1",
+        &data,
+        &info,
+        |i| i < 6,
+        Script {
+            dht_port: Some(alice_dht.local_addr().port()),
+            ..Script::default()
+        },
+    )
+    .await;
+    let bob = peer(
+        &d.path().join("b"),
+        "127.167.1.2",
+        &data,
+        &info,
+        |i| i >= 6,
+        Script::default(),
+    )
+    .await;
+    let _b = announce("127.167.1.2", boot, info.info_hash.0, bob.addr.port()).await;
+    let (_root, layout) = charlie_root(&data, &info);
+    let mut opts = CharlieOptions::new(layout, 0);
+    opts.discovery = Some(vec![SourceKind::Dht]);
+    opts.file = Some(FileRef {
+        file_id: info.info_hash,
+        name: None,
+        peers: vec![alice.addr],
+        magnet: true,
+    });
+    opts.dht = DhtOptions::new("127.167.2.1:0".parse().unwrap(), Vec::new());
+    let r = run(&opts).await.unwrap();
+    assert_eq!(r.identical, Some(true));
+    let dht = source(&r.discovery, "dht");
+    assert!(dht.ok, "{dht:?}");
+    assert!(
+        dht.detail.contains("the DHT ports of peers visited now"),
+        "{}",
+        dht.detail
+    );
+    assert_eq!((dht.connections, dht.new_peers), (1, 1), "{dht:?}");
+    assert_eq!(chunks_from(&r, alice.addr), 6);
+    assert_eq!(chunks_from(&r, bob.addr), 6);
+}

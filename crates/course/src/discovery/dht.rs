@@ -312,3 +312,45 @@ impl PeerSource for DhtSource {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::discovery::Phase;
+
+    #[test]
+    fn a_lookup_gives_at_most_max_peers_per_lookup_valid_peers() {
+        let mut many: Vec<SocketAddr> = (0..1000u32)
+            .map(|i| SocketAddr::from(([127, 169, (i >> 8) as u8, i as u8], 7000)))
+            .collect();
+        many.insert(0, "0.0.0.0:1".parse().unwrap());
+        many.insert(1, "[::ffff:127.169.0.0]:7000".parse().unwrap());
+        let kept = peers_of(many.clone());
+        assert_eq!(kept.len(), MAX_PEERS_PER_LOOKUP);
+        assert_eq!(
+            kept[0], many[2],
+            "invalid and duplicate (mapped) addresses dropped"
+        );
+    }
+
+    #[tokio::test]
+    async fn without_a_bootstrap_at_most_eight_known_peers_are_visited_for_a_dht_port() {
+        // 20 known peers, none of which answers: 8 visits, then no bootstrap.
+        let mut swarm = Swarm::default();
+        swarm.add(Found {
+            file_id: Some(swarmlab_bt_wire::InfoHash([3; 20])),
+            file_peers: (1..=20u8)
+                .map(|i| SocketAddr::from(([127, 169, 200, i], 9)))
+                .collect(),
+            ..Found::default()
+        });
+        let mut dht = DhtSource::new(DhtOptions::new("127.169.201.1:0".parse().unwrap(), vec![]));
+        let e = dht
+            .discover(Query::new(&swarm, Phase::Start))
+            .await
+            .unwrap_err();
+        assert!(matches!(e, DiscoveryError::NoDhtBootstrap), "{e}");
+        assert_eq!(dht.cost().connections, MAX_PORT_VISITS as u64);
+        assert!(dht.node().is_none());
+    }
+}

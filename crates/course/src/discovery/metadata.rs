@@ -96,3 +96,31 @@ impl PeerSource for MetadataSource {
         self.cost
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::discovery::{Phase, Swarm};
+
+    #[tokio::test]
+    async fn at_most_max_visits_peers_are_asked_for_the_metadata() {
+        let mut swarm = Swarm::default();
+        swarm.add(Found {
+            file_id: Some(swarmlab_bt_wire::InfoHash([4; 20])),
+            file_peers: (1..=40u8)
+                .map(|i| SocketAddr::from(([127, 169, 210, i], 9)))
+                .collect(),
+            ..Found::default()
+        });
+        let mut m = MetadataSource::new(Duration::from_secs(5));
+        let e = m
+            .discover(Query::new(&swarm, Phase::Start))
+            .await
+            .unwrap_err();
+        assert!(matches!(e, DiscoveryError::NoMetadata { asked: 32 }), "{e}");
+        assert_eq!(m.cost().connections, 32);
+        // A second run asks the 8 left.
+        let _ = m.discover(Query::new(&swarm, Phase::Start)).await;
+        assert_eq!(m.cost().connections, 40);
+    }
+}

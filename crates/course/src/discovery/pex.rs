@@ -119,3 +119,69 @@ impl PeerSource for PexSource {
         self.cost
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::discovery::test_peer::{self, info_of, Script};
+    use crate::discovery::{Phase, Swarm};
+
+    /// `n` addresses of 127.168.`k`.x where nothing listens.
+    fn nobody(k: u8, n: u32) -> Vec<SocketAddr> {
+        (0..n)
+            .map(|i| {
+                SocketAddr::from(([127, 168, k, (i % 250) as u8 + 1], 7000 + (i / 250) as u16))
+            })
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn a_pex_flood_costs_at_most_the_visit_budget_and_adds_only_peers_that_answer() {
+        let d = tempfile::tempdir().unwrap();
+        let data: Vec<u8> = (0..5000u32).map(|i| i as u8).collect();
+        let info = info_of("f.bin", &data, 1000);
+        // Three flooders, each listing 500 addresses of its own where nothing listens.
+        let mut flooders = Vec::new();
+        for k in 0..3u8 {
+            flooders.push(
+                test_peer::start(
+                    &format!("127.168.10.{}:0", k + 1),
+                    d.path().to_path_buf(),
+                    Script {
+                        info: Some(info.clone()),
+                        pieces: Some(vec![0]),
+                        pex: nobody(k, 500),
+                        pex_messages: 1,
+                        ..Script::default()
+                    },
+                )
+                .await,
+            );
+        }
+        let mut swarm = Swarm::default();
+        swarm.add(Found {
+            file_id: Some(info.info_hash),
+            manifest: Some(crate::discovery::Manifest {
+                filename: "f.bin".into(),
+                chunks: info.pieces.clone(),
+            }),
+            file_peers: flooders.iter().map(|f| f.addr).collect(),
+            ..Found::default()
+        });
+        let mut pex = PexSource::new(Duration::from_secs(10));
+        let found = pex
+            .discover(Query::new(&swarm, Phase::Start))
+            .await
+            .unwrap();
+        // 3 flooders and 61 of the 1,500 addresses they listed: the budget.
+        assert_eq!(pex.cost().connections, 64);
+        // Only the flooders answered: nothing else is added.
+        assert_eq!(found.resolved.len(), 3);
+        assert!(found.file_peers.is_empty());
+        assert_eq!(found.peers.len(), 3);
+        // The addresses not visited wait for a later run, at most MAX_PENDING of them.
+        assert_eq!(pex.pending.len(), MAX_PENDING);
+        let added = swarm.add(found);
+        assert_eq!(added.new_peers, 0);
+    }
+}

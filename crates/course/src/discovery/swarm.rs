@@ -395,5 +395,13 @@ mod tests {
         assert_eq!(added.new_peers, MAX_PEERS);
         assert_eq!(s.dropped, 10);
         assert_eq!(s.live_peers().len(), MAX_PEERS);
+        // DHT nodes learned from peers: at most MAX_DHT_NODES, without duplicates.
+        let mut nodes = many[..100].to_vec();
+        nodes.push(many[0]);
+        s.add(Found {
+            dht_nodes: nodes,
+            ..Default::default()
+        });
+        assert_eq!(s.dht_nodes, many[..MAX_DHT_NODES]);
     }
 }

@@ -68,6 +68,8 @@ pub(crate) struct Script {
     /// Announce the pieces only after the last ut_pex message (so that a visitor
     /// reads every PEX message before it has what it came for).
     pub pieces_after_pex: bool,
+    /// Announce pieces 0..n with `have` messages instead of a bitfield.
+    pub haves: Option<u32>,
 }
 
 /// A running test peer; stopped when dropped.
@@ -173,8 +175,14 @@ async fn bittorrent(s: TcpStream, script: &Script, dir: &Path) {
     }
 }
 
-/// Sends the bitfield and the DHT port.
+/// Sends the bitfield (or the haves) and the DHT port.
 fn announce(conn: &mut Connection, script: &Script, info: &Info, dir: &Path) {
+    if let Some(n) = script.haves {
+        for i in 0..n {
+            let _ = conn.session_mut().send_have(i);
+        }
+        return;
+    }
     let n = info.pieces.len();
     let mut bits = Bitfield::new(n);
     for i in 0..n {

@@ -77,9 +77,25 @@ impl Holdings {
             || u32::try_from(i).is_ok_and(|i| self.haves.contains(&i))
     }
 
-    /// The pieces among the first `n` that the peer has.
+    /// The pieces among the first `n` that the peer has (in time linear in `n` and
+    /// the haves: a peer's 65,536 haves cost one pass).
     pub fn indices(&self, n: usize) -> Vec<usize> {
-        (0..n).filter(|&i| self.has(i)).collect()
+        if self.all {
+            return (0..n).collect();
+        }
+        let mut held = vec![false; n];
+        for (i, h) in held.iter_mut().enumerate() {
+            *h = self
+                .bitfield
+                .get(i / 8)
+                .is_some_and(|b| b & (0x80 >> (i % 8)) != 0);
+        }
+        for &i in &self.haves {
+            if let Some(h) = held.get_mut(i as usize) {
+                *h = true;
+            }
+        }
+        (0..n).filter(|&i| held[i]).collect()
     }
 }
 
@@ -369,5 +385,32 @@ mod tests {
         // The session keeps 500 of each message's 5,000 (each message starts 500
         // further on); the visit keeps 500 in all.
         assert_eq!(v.pex_truncated, 2 * (5000 - 500) + 500);
+    }
+
+    #[tokio::test]
+    async fn a_flood_of_haves_is_capped() {
+        let d = tempfile::tempdir().unwrap();
+        let data: Vec<u8> = (0..70_000u32).map(|i| (i >> 3) as u8).collect();
+        let info = info_of("h.bin", &data, 1);
+        let peer = test_peer::start(
+            "127.160.0.4:0",
+            d.path().to_path_buf(),
+            Script {
+                info: Some(info.clone()),
+                haves: Some(70_000),
+                pex: vec!["127.160.0.9:1".parse().unwrap()],
+                pex_messages: 1,
+                ..Script::default()
+            },
+        )
+        .await;
+        let mut cfg = VisitConfig::new(Duration::from_secs(60));
+        cfg.pex = true;
+        // Without the info dictionary, no have is out of range: only the cap holds.
+        let v = visit(peer.addr, info.info_hash, None, &cfg).await;
+        assert_eq!(v.pex.len(), 1, "{:?}", v.error);
+        let h = v.holdings.unwrap();
+        assert_eq!(h.haves.len(), MAX_HAVES);
+        assert_eq!(h.indices(70_000), (0..MAX_HAVES).collect::<Vec<_>>());
     }
 }

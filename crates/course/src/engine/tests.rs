@@ -212,3 +212,26 @@ async fn a_peer_given_up_mid_download_is_replaced_by_the_refill() {
     assert_eq!(by(bob.addr).chunks, 2);
     assert_eq!(by(dead).failures[&FailureKind::Connection], 3);
 }
+
+#[tokio::test]
+async fn refills_stop_at_max_refills_even_when_each_names_a_new_peer() {
+    let root = tempfile::tempdir().unwrap();
+    let manifest = Manifest {
+        filename: "f".into(),
+        chunks: vec![[5; 20]],
+    };
+    // Each answer names a new peer that refuses connections.
+    let dead = |i: u8| SocketAddr::from(([127, 169, 220, i], 9));
+    let mut refill = Scripted {
+        answers: (1..=10).map(|i| vec![([5; 20], dead(i))]).collect(),
+        asked: Vec::new(),
+    };
+    let mut opts = EngineOptions::new(root.path().join("charlie"));
+    opts.max_refills = 3;
+    opts.max_peer_failures = 1;
+    let e = download_with(&manifest, &[vec![]], &opts, Some(&mut refill))
+        .await
+        .unwrap_err();
+    assert!(matches!(e, DownloadError::Incomplete(_)), "{e}");
+    assert_eq!(refill.asked.len(), 3);
+}
