@@ -4,12 +4,13 @@
 #
 #   experiments/lookups.sh [NODES] [LOOKUPS]        (defaults: 200 nodes, 50 lookups)
 #
-# Traffic stays on 127.70.0.0/16. Needs a release build (`cargo build --release`).
+# Traffic stays on 127.70.0.0/16 (up to 65,535 nodes). Uses target/release/swarmlab
+# (built if missing), or the binary SWARMLAB_BIN names.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 NODES=${1:-200}
 LOOKUPS=${2:-50}
-BIN=target/release/swarmlab
+BIN=${SWARMLAB_BIN:-target/release/swarmlab}
 [ -x "$BIN" ] || cargo build --release -q
 OUT=$(mktemp -d)
 "$BIN" testnet --nodes "$NODES" --first 127.70.0.1 > "$OUT/testnet.txt" 2>/dev/null &
@@ -19,7 +20,9 @@ until grep -q '^testnet:' "$OUT/testnet.txt" 2>/dev/null; do sleep 0.2; done
 sleep 2
 for i in $(seq "$LOOKUPS"); do
   hash=$(head -c 20 /dev/urandom | od -An -tx1 | tr -d ' \n')
-  boot="127.70.$(( (i % NODES) / 256 )).$(( (i % NODES) % 256 + 1 )):6881"
+  # Bootstrap from node i mod NODES, by the address the testnet printed for it (line
+  # k+1 of testnet.txt is node k: "ADDR ID"), so no address is computed here.
+  boot=$(sed -n "$(( i % NODES + 1 ))p" "$OUT/testnet.txt" | cut -d' ' -f1)
   "$BIN" lookup "$hash" --bootstrap "$boot" --json > "$OUT/lookup-$i.json"
 done
 python3 - "$OUT" "$NODES" <<'PY'

@@ -53,7 +53,7 @@ mod tests {
 
     #[test]
     fn scripts_exist() {
-        for s in ["lt_net.py", "swarm.py"] {
+        for s in ["lt_net.py", "swarm.py", "lt_fetch.py"] {
             assert!(script(s).is_file(), "{}", script(s).display());
         }
     }

@@ -318,8 +318,11 @@ async fn haves_over_time_give_a_rate_and_watch_reports_completion_changes() {
     // its bitfield, so about 10 haves arrive (at least 5 with a factor-2 margin).
     // The rate we compute is (new pieces × 16 KiB) / (last have − bitfield):
     // - at least R less libtorrent's own accounting of TCP/IP overhead (a few %)
-    //   when the limiter runs steadily; the bound is R/2, a factor-2 margin for the
-    //   scheduling of a loaded 2-core machine;
+    //   when the limiter runs steadily; the bound is 0.3 R: on a 2-core machine
+    //   loaded by four parallel builds libtorrent's limiter was measured at 0.50 R
+    //   (its timer runs late), and a margin below that keeps the test about the
+    //   computation (a unit slip of 8x or 1000x, a window off by the linger) rather
+    //   than about the machine's load;
     // - at most what libtorrent's bucket can deliver over the window: the quota of
     //   a bandwidth channel is capped at 3 s of its limit (bandwidth_channel::
     //   update_quota), so at worst 3 s of R on top of 2.5 s of R, plus the piece in
@@ -331,7 +334,7 @@ async fn haves_over_time_give_a_rate_and_watch_reports_completion_changes() {
         .have_rate_bps
         .unwrap_or_else(|| panic!("no rate: {p1:#?}"));
     assert!(
-        (0.5 * R..=2.5 * R).contains(&rate),
+        (0.3 * R..=2.5 * R).contains(&rate),
         "rate {rate:.0} B/s for a {R} B/s limit over {} haves",
         p1.have_events.len()
     );

@@ -424,7 +424,8 @@ fn with_one_slot_the_second_peer_waits_until_the_first_leaves() {
     a.expect(|m| *m == Message::Unchoke).unwrap();
     let mut b = raw(addr, &mem);
     b.send(&Message::Interested).unwrap();
-    // No unchoke for b while a holds the slot: a request of b's is rejected.
+    // b waits for a's slot: still choked, its request is rejected.
+    eventually("b waits for a slot", || server.slots() == (1, 1));
     b.send(&Message::Request {
         index: 0,
         begin: 0,
@@ -437,6 +438,7 @@ fn with_one_slot_the_second_peer_waits_until_the_first_leaves() {
     assert!(matches!(got, Message::RejectRequest { .. }), "{got:?}");
     a.send(&Message::NotInterested).unwrap();
     b.expect(|m| *m == Message::Unchoke).unwrap();
+    assert_eq!(server.slots(), (1, 0));
 }
 
 #[test]

@@ -8,7 +8,7 @@
 //! | [`ChunkError`] | the chunk tools (create, merge, check) |
 //! | [`TorrentError`] | the file id: building, reading and writing `config/file.torrent` |
 //! | [`FileInfoError`] | the tracker, building its FILE_INFO |
-//! | [`AnnounceError`] | one DHT announce of the announcer (counted, retried) |
+//! | [`DhtError`] | one DHT announce or lookup (counted, tried again later) |
 //! | [`DiscoveryError`] | one of Charlie's peer sources |
 //! | [`RequestError`] | one GET_CHUNK of the download engine (counted, never fatal) |
 //! | [`DownloadError`] | the download as a whole, with a [`MissingChunk`] per chunk left |
@@ -271,10 +271,11 @@ pub enum TorrentError {
     },
 }
 
-/// Why one announce failed (the announcer counts it and tries again).
+/// Why one DHT announce or lookup failed (the announcer and the tracker count it
+/// and try again later).
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
-pub enum AnnounceError {
+pub enum DhtError {
     /// The DHT node failed the lookup or has stopped.
     #[error("DHT: {0}")]
     Dht(#[from] swarmlab_dht_driver::DriverError),

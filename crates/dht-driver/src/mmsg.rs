@@ -26,6 +26,7 @@ pub struct RecvBatch {
 }
 
 impl RecvBatch {
+    /// Buffers for [`BATCH`] datagrams of `buf_len` bytes each.
     pub fn new(buf_len: usize) -> RecvBatch {
         RecvBatch {
             // Capacity only, never initialised by us: the kernel writes each datagram,

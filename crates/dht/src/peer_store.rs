@@ -21,6 +21,7 @@ use std::time::{Duration, Instant};
 use rand::seq::SliceRandom;
 use rand::Rng;
 use swarmlab_krpc::Id;
+use swarmlab_net::{canonical, is_valid_peer};
 
 use crate::ConfigError;
 
@@ -151,18 +152,6 @@ pub struct PeerStore {
     stats: PeerStoreStats,
 }
 
-fn valid_peer_addr(addr: &SocketAddr) -> bool {
-    let ip = addr.ip();
-    addr.port() != 0
-        && !ip.is_unspecified()
-        && !ip.is_multicast()
-        && !matches!(ip, std::net::IpAddr::V4(v4) if v4.is_broadcast())
-}
-
-fn canonical(addr: SocketAddr) -> SocketAddr {
-    SocketAddr::new(addr.ip().to_canonical(), addr.port())
-}
-
 impl Default for PeerStore {
     fn default() -> Self {
         Self::build(PeerStoreConfig::default())
@@ -202,7 +191,7 @@ impl PeerStore {
         addr: SocketAddr,
         seed: bool,
     ) -> AnnounceOutcome {
-        if !valid_peer_addr(&addr) {
+        if !is_valid_peer(&addr) {
             self.stats.invalid += 1;
             return AnnounceOutcome::Invalid;
         }
@@ -629,6 +618,9 @@ mod tests {
             "255.255.255.255:1",
             "224.0.0.1:5",
             "[::]:5",
+            // Mapped forms of the same: refused like the IPv4 addresses they map.
+            "[::ffff:0.0.0.0]:5",
+            "[::ffff:255.255.255.255]:5",
         ] {
             assert_eq!(
                 s.announce(t0, h, bad.parse().unwrap(), false),
@@ -638,7 +630,7 @@ mod tests {
         // IPv4-mapped IPv6 is the same peer.
         let mapped: SocketAddr = "[::ffff:10.0.0.2]:6881".parse().unwrap();
         assert_eq!(s.announce(t0, h, mapped, false), AnnounceOutcome::Refreshed);
-        assert_eq!(s.stats().invalid, 5);
+        assert_eq!(s.stats().invalid, 7);
         assert!(PeerStore::new(PeerStoreConfig {
             max_info_hashes: 0,
             ..Default::default()

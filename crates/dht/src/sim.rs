@@ -6,7 +6,7 @@
 //! an hour of a 2,000-node network runs in seconds.
 
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::{BinaryHeap, HashMap, HashSet};
 use std::net::{Ipv4Addr, SocketAddr};
 use std::time::{Duration, Instant};
 
@@ -17,7 +17,7 @@ use swarmlab_krpc::Id;
 use crate::lookup::{LookupId, LookupKind, LookupResult};
 use crate::node::{Event, Node, NodeConfig};
 use crate::routing::NodeState;
-use crate::ConfigError;
+use crate::SimError;
 
 /// Network conditions.
 #[derive(Debug, Clone, Copy)]
@@ -28,6 +28,8 @@ pub struct SimConfig {
     pub jitter: Duration,
     /// Probability that a datagram is lost.
     pub loss: f64,
+    /// Seed of the simulation's RNG: loss, jitter, bootstrap choices, and the seeds of
+    /// the nodes that do not bring their own.
     pub seed: u64,
 }
 
@@ -75,8 +77,11 @@ pub struct Sim {
     done: HashMap<(usize, LookupId), LookupResult>,
     /// The timer of each node that is in the queue (earlier ones replace later ones).
     timers: Vec<Option<Instant>>,
-    /// Datagrams sent and lost.
+    /// Every node's id at the time it was added: no two nodes may share one.
+    ids: HashSet<Id>,
+    /// Datagrams sent by the nodes (lost ones included).
     pub sent: u64,
+    /// Datagrams lost (to `loss`, or sent to an address where no node is).
     pub lost: u64,
 }
 
@@ -107,6 +112,7 @@ pub enum Join {
 }
 
 impl Sim {
+    /// An empty network with these conditions.
     pub fn new(cfg: SimConfig) -> Sim {
         let now = Instant::now();
         Sim {
@@ -122,6 +128,7 @@ impl Sim {
             rng: StdRng::seed_from_u64(cfg.seed),
             done: HashMap::new(),
             timers: Vec::new(),
+            ids: HashSet::new(),
             sent: 0,
             lost: 0,
         }
@@ -137,33 +144,59 @@ impl Sim {
         self.now - self.start
     }
 
+    /// Number of nodes.
     pub fn len(&self) -> usize {
         self.nodes.len()
     }
 
+    /// True before the first node is added.
     pub fn is_empty(&self) -> bool {
         self.nodes.is_empty()
     }
 
+    /// Node `i` (panics when there is none: `i` comes from [`Sim::add_node`]).
     pub fn node(&self, i: usize) -> &Node {
         &self.nodes[i]
     }
 
+    /// Node `i`, to call it directly (then let [`Sim::run_for`] move its datagrams).
     pub fn node_mut(&mut self, i: usize) -> &mut Node {
         &mut self.nodes[i]
     }
 
+    /// Node `i`'s address ([`sim_addr`]`(i)`).
     pub fn addr(&self, i: usize) -> SocketAddr {
         self.addrs[i]
     }
 
-    /// Adds a node (its seed is derived from the simulation's RNG unless set).
-    pub fn add_node(&mut self, mut cfg: NodeConfig) -> Result<usize, ConfigError> {
+    /// Adds a node; returns its index. Every node gets an id of its own, whatever the
+    /// configuration says:
+    ///
+    /// * `cfg.seed == 0`: the node's seed is drawn from the simulation's RNG;
+    /// * a seed whose id another node already has (one `cfg` reused for every node,
+    ///   with a fixed non-zero seed) is replaced by one drawn from the simulation's RNG,
+    ///   until the id is new;
+    /// * `cfg.id` naming an id already in the simulation is refused
+    ///   ([`SimError::DuplicateId`]).
+    ///
+    /// Without this, nodes sharing an id refuse each other from their routing tables
+    /// and the network never forms.
+    pub fn add_node(&mut self, mut cfg: NodeConfig) -> Result<usize, SimError> {
+        if let Some(id) = cfg.id.filter(|id| self.ids.contains(id)) {
+            return Err(SimError::DuplicateId(id));
+        }
         if cfg.seed == 0 {
             cfg.seed = self.rng.gen();
         }
+        let node = loop {
+            let node = Node::new(self.now, cfg.clone())?;
+            if !self.ids.contains(&node.id()) {
+                break node;
+            }
+            cfg.seed = self.rng.gen();
+        };
+        self.ids.insert(node.id());
         let i = self.nodes.len();
-        let node = Node::new(self.now, cfg)?;
         let addr = sim_addr(i);
         self.nodes.push(node);
         self.addrs.push(addr);
@@ -181,7 +214,7 @@ impl Sim {
         cfg: &NodeConfig,
         join: Join,
         gap: Duration,
-    ) -> Result<(), ConfigError> {
+    ) -> Result<(), SimError> {
         for _ in 0..n {
             let i = self.add_node(cfg.clone())?;
             if i > 0 {
@@ -233,6 +266,12 @@ impl Sim {
         let lid = self.nodes[i].start_lookup(now, kind, target).ok()?;
         self.flush(i);
         Some(lid)
+    }
+
+    /// The result of node `i`'s lookup `lid` (started with [`Sim::start_lookup`] or
+    /// directly on [`Sim::node_mut`]), once it has ended; each result is given once.
+    pub fn take_result(&mut self, i: usize, lid: LookupId) -> Option<LookupResult> {
+        self.done.remove(&(i, lid))
     }
 
     /// Runs until node `i`'s lookup ends (or `limit` of simulated time passes).
@@ -357,5 +396,44 @@ impl Sim {
             }
         }
         self.schedule_timer(i);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_config_with_a_fixed_seed_still_gives_every_node_its_own_id() {
+        // The bench once shared one config with `seed: rand::random()` between all the
+        // nodes: they all got the same id and no table could hold another node.
+        let mut sim = Sim::new(SimConfig::default());
+        let cfg = NodeConfig {
+            seed: 0x5eed,
+            ..NodeConfig::default()
+        };
+        sim.grow(30, &cfg, Join::First, Duration::from_millis(200))
+            .unwrap();
+        sim.run_for(Duration::from_secs(30));
+        let ids: HashSet<Id> = (0..sim.len()).map(|i| sim.node(i).id()).collect();
+        assert_eq!(ids.len(), 30, "ids repeat");
+        let presence = sim.table_presence();
+        assert!(
+            presence.iter().all(|&p| p > 0),
+            "nodes in nobody's table: {presence:?}"
+        );
+        assert!((0..sim.len()).all(|i| sim.node(i).table().len() >= 8));
+    }
+
+    #[test]
+    fn an_explicit_id_already_in_the_simulation_is_refused() {
+        let mut sim = Sim::new(SimConfig::default());
+        let cfg = NodeConfig {
+            id: Some(Id([7; 20])),
+            ..NodeConfig::default()
+        };
+        assert_eq!(sim.add_node(cfg.clone()), Ok(0));
+        assert_eq!(sim.add_node(cfg), Err(SimError::DuplicateId(Id([7; 20]))));
+        assert_eq!(sim.len(), 1);
     }
 }

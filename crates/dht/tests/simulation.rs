@@ -149,15 +149,19 @@ fn store_and_find(sim: &mut Sim, rng: &mut StdRng, keys: usize) -> (usize, usize
 /// from random nodes) and looks each up with get_peers from another random node.
 ///
 /// The hop count of a lookup is the highest hop among the k closest nodes it found
-/// (hop 1: nodes from the querier's own table). Kademlia guarantees at least one more
-/// bit of common prefix with the target per hop, and the k-neighbourhood of a target in
-/// a network of N nodes lies about log2(N/k) bits deep, so hops are bounded by
-/// ⌈log2(N/k)⌉ + 1 (in practice each hop gains several bits, so the figures are far
-/// below). Growth like log N means a constant number of extra hops per doubling of N:
-/// the medians may rise by at most one hop per doubling, so 250 → 2,000 (three
-/// doublings) adds at most 3 hops — linear growth would multiply them by eight. These
-/// bounds hold with a wide margin (medians measured: 2–3 hops at every size), so the
-/// test is not flaky.
+/// (hop 1: nodes from the querier's own table). What the model predicts: a node's
+/// bucket at the target's distance holds k nodes spread over that range, so the
+/// closest of them shares about log2(k) = 3 more bits with the target than the node
+/// itself does, and each hop gains about log2(k) bits; the k closest of N nodes share
+/// about log2(N) bits with the target. So a lookup takes about log2(N) / log2(k) =
+/// log_k(N) hops: 2.7 at N = 250, 3.0 at 500, 3.3 at 1,000, 3.7 at 2,000.
+///
+/// The bounds, with their margin: the median may not exceed ⌈log_k N⌉ (3, 3, 4, 4) and
+/// the p90 may not exceed ⌈log_k N⌉ + 1 (4, 4, 5, 5): one hop above the prediction for
+/// the slow tail (a lost or slow reply makes a lookup go one hop round). Measured
+/// with seed 2000: medians 2, 3, 3, 3 and p90 3, 3, 4, 4. A lookup taking half again as
+/// many hops as predicted fails. Growth like log N also means at most one more hop per
+/// doubling of N (linear growth would double the hops).
 #[test]
 fn two_thousand_nodes_find_every_stored_key_and_hops_grow_like_log_n() {
     let mut sim = Sim::new(SimConfig {
@@ -178,12 +182,14 @@ fn two_thousand_nodes_find_every_stored_key_and_hops_grow_like_log_n() {
         let targets = sample(&mut rng, n, 100);
         let f = find_nodes(&mut sim, &mut rng, &targets);
         let (m, p) = (median(&f.hops), p90(&f.hops));
-        let bound = (n as f64 / 8.0).log2().ceil() as u32 + 1;
+        let predicted = (n as f64).log2() / 8f64.log2();
+        let bound = predicted.ceil() as u32;
         println!(
-            "N={n}: find_node exact {}/{}, hops median {m} p90 {p} max {} (bound {bound}), datagrams/lookup {:.1}",
+            "N={n}: find_node exact {}/{}, hops median {m} p90 {p} max {} (log_k N = {predicted:.1}: median <= {bound}, p90 <= {}), datagrams/lookup {:.1}",
             f.exact,
             f.lookups,
             f.hops.iter().max().unwrap(),
+            bound + 1,
             f.mean_datagrams()
         );
         assert!(
@@ -193,8 +199,13 @@ fn two_thousand_nodes_find_every_stored_key_and_hops_grow_like_log_n() {
             f.lookups
         );
         assert!(
-            m <= bound && p <= bound,
-            "N={n}: hops median {m}, p90 {p} above ⌈log2(N/k)⌉+1 = {bound}"
+            m <= bound,
+            "N={n}: hops median {m} above ⌈log_k N⌉ = {bound}"
+        );
+        assert!(
+            p <= bound + 1,
+            "N={n}: hops p90 {p} above ⌈log_k N⌉ + 1 = {}",
+            bound + 1
         );
         medians.push(m);
     }
@@ -204,10 +215,6 @@ fn two_thousand_nodes_find_every_stored_key_and_hops_grow_like_log_n() {
             "median hops {medians:?}: more than one extra hop for a doubling of N"
         );
     }
-    assert!(
-        medians[3] <= medians[0] + 3,
-        "median hops {medians:?} at N = 250, 500, 1000, 2000"
-    );
 
     let (found, keys, hops) = store_and_find(&mut sim, &mut rng, 50);
     println!(
@@ -221,8 +228,9 @@ fn two_thousand_nodes_find_every_stored_key_and_hops_grow_like_log_n() {
 /// through node 0 only, then left alone for two simulated minutes. Every node must be
 /// in at least one other node's routing table (verified: it answered that node), and a
 /// find_node for every node's id, from a random other node, must find that exact node
-/// first in at least 99% of lookups (the `mainline` crate 8.0.1, measured the same way,
-/// finds it in 12.5% and leaves 869 nodes in nobody's table).
+/// first in at least 99% of lookups (the bench `cargo bench -p swarmlab-dht-bench
+/// --bench compare` measures the same two figures on loopback testnets of ours and of
+/// the `mainline` crate).
 #[test]
 fn thousand_nodes_joining_through_node_0_are_all_reachable() {
     let n = 1000;

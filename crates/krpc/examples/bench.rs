@@ -1,7 +1,10 @@
-//! Rough throughput check (no external harness):
-//! `cargo run --release -p swarmlab-krpc --example bench`
+//! The per-query wire work of a node: decode a query, build and encode the reply.
 //!
-//! Measures the per-query wire work of a node: decode a query, build and encode the reply.
+//! `cargo run --release -p swarmlab-krpc --example bench` prints the table of
+//! `crates/krpc/README.md` ("Performance"), row for row, as markdown: operation, ns per
+//! operation (mean over the iterations, after a warm-up of a tenth of them) and
+//! operations per second on one core. No external harness. `-- --quick` runs a hundredth
+//! of the iterations (to check that it works, not to measure).
 #![allow(clippy::print_stdout, clippy::print_stderr)] // a program that reports on its terminal
 
 use std::hint::black_box;
@@ -9,7 +12,13 @@ use std::time::Instant;
 
 use swarmlab_krpc::{Body, Id, Message, Method, Node4, Response, TransactionId, Want};
 
+/// Times `f` and prints one markdown row: `| name | ns/op | op/s |`.
 fn time(name: &str, iters: u32, mut f: impl FnMut()) {
+    let iters = if std::env::args().any(|a| a == "--quick") {
+        (iters / 100).max(10)
+    } else {
+        iters
+    };
     for _ in 0..iters / 10 {
         f();
     }
@@ -18,7 +27,7 @@ fn time(name: &str, iters: u32, mut f: impl FnMut()) {
         f();
     }
     let ns = start.elapsed().as_nanos() as f64 / f64::from(iters);
-    println!("{name:<44} {ns:>8.0} ns/op  {:>10.0} op/s", 1e9 / ns);
+    println!("| {name} | {ns:.0} | {:.0} |", 1e9 / ns);
 }
 
 fn main() {
@@ -50,13 +59,16 @@ fn main() {
         .collect();
     let requester = "192.0.2.1:6881".parse().unwrap();
 
-    time("decode ping query", 1_000_000, || {
+    println!("| operation | ns/op | op/s on one core |");
+    println!("|---|---|---|");
+
+    time("decode `ping` query", 1_000_000, || {
         black_box(Message::decode(black_box(&ping)).unwrap());
     });
-    time("decode get_peers query", 1_000_000, || {
+    time("decode `get_peers` query", 1_000_000, || {
         black_box(Message::decode(black_box(&get_peers)).unwrap());
     });
-    time("encode ping reply (ip, v)", 1_000_000, || {
+    time("encode `ping` reply with `ip` and `v`", 1_000_000, || {
         let m = Message::response(TransactionId::new(b"aa".to_vec()), Response::new(me))
             .with_ip(requester)
             .with_version(b"SL01".to_vec());
@@ -71,9 +83,13 @@ fn main() {
         },
     )
     .with_ip(requester);
-    time("encode get_peers reply, 8 nodes", 1_000_000, || {
-        black_box(black_box(&nodes_reply).encode());
-    });
+    time(
+        "encode `get_peers` reply, 8 nodes + token",
+        1_000_000,
+        || {
+            black_box(black_box(&nodes_reply).encode());
+        },
+    );
     let values_reply = Message::response(
         TransactionId::new(b"ab".to_vec()),
         Response {
@@ -82,10 +98,14 @@ fn main() {
             ..Response::new(me)
         },
     );
-    time("encode get_peers reply, 50 values", 200_000, || {
-        black_box(black_box(&values_reply).encode());
-    });
-    time("full ping: decode + reply encode", 1_000_000, || {
+    time(
+        "encode `get_peers` reply, 50 values + token",
+        200_000,
+        || {
+            black_box(black_box(&values_reply).encode());
+        },
+    );
+    time("decode `ping` + encode its reply", 1_000_000, || {
         let q = Message::decode(black_box(&ping)).unwrap();
         if let Body::Query(_) = q.body {
             let r = Message::response(q.tid, Response::new(me)).with_ip(requester);
@@ -93,7 +113,7 @@ fn main() {
         }
     });
     let enc = nodes_reply.encode();
-    time("decode get_peers reply, 8 nodes", 1_000_000, || {
+    time("decode `get_peers` reply with 8 nodes", 1_000_000, || {
         black_box(Message::decode(black_box(&enc)).unwrap());
     });
 }

@@ -33,12 +33,20 @@ pub const MAX_DECODED_VALUES: usize = 512;
 
 impl Message {
     /// Decodes one datagram. Never panics; allocations are bounded by `buf.len()`
-    /// (plus at most [`MAX_DECODED_VALUES`] peers). Unknown keys are ignored everywhere,
-    /// and bytes after the top-level dictionary are ignored.
+    /// (plus at most [`MAX_DECODED_VALUES`] peers). Unknown keys are ignored everywhere.
+    ///
+    /// Bytes after the top-level dictionary are treated as libtorrent treats them: its
+    /// `bdecode` stops at the end of the first value, and its `incoming_packet` drops
+    /// every datagram whose last byte is not `e` before decoding. So trailing bytes are
+    /// ignored when the datagram ends in `e`, and otherwise the datagram is
+    /// [`Reason::TrailingBytes`] garbage (dropped without a reply).
     pub fn decode(buf: &[u8]) -> Result<Message, DecodeError> {
         let garbage = |reason| DecodeError::Garbage { tid: None, reason };
-        check_nesting(buf).map_err(garbage)?;
-        let raw = match serde_bencode::from_bytes::<F<RawMessage>>(buf) {
+        let end = check_nesting(buf).map_err(garbage)?;
+        if end < buf.len() && buf.last() != Some(&b'e') {
+            return Err(garbage(Reason::TrailingBytes));
+        }
+        let raw = match serde_bencode::from_bytes::<F<RawMessage>>(&buf[..end]) {
             Ok(F::Ok(raw)) => raw,
             Ok(_) => return Err(garbage(Reason::NotADict)),
             Err(_) => return Err(garbage(Reason::NotBencode)),
@@ -48,10 +56,11 @@ impl Message {
 }
 
 /// Walks the bencode token stream without recursion and fails if nesting exceeds
-/// [`MAX_DEPTH`] or if the first value is not a well-delimited dictionary. Tokenization
+/// [`MAX_DEPTH`] or if the first value is not a well-delimited dictionary; returns the
+/// length of that dictionary (the index just past its closing `e`). Tokenization
 /// matches serde_bencode's (integers run to the next `e`; string lengths are ASCII digits
 /// up to `:`), so serde_bencode never recurses deeper than this guard saw.
-fn check_nesting(buf: &[u8]) -> Result<(), Reason> {
+fn check_nesting(buf: &[u8]) -> Result<usize, Reason> {
     match buf.first() {
         Some(b'd') => {}
         Some(b'l' | b'i' | b'0'..=b'9') => return Err(Reason::NotADict),
@@ -74,7 +83,7 @@ fn check_nesting(buf: &[u8]) -> Result<(), Reason> {
             b'e' => {
                 depth -= 1;
                 if depth == 0 {
-                    return Ok(());
+                    return Ok(i + 1);
                 }
                 i += 1;
             }
@@ -616,8 +625,13 @@ mod tests {
 
     #[test]
     fn nesting_guard() {
-        assert_eq!(check_nesting(b"de"), Ok(()));
-        assert_eq!(check_nesting(b"d1:ali1ei2eee"), Ok(()));
+        assert_eq!(check_nesting(b"de"), Ok(2));
+        assert_eq!(check_nesting(b"d1:ali1ei2eee"), Ok(13));
+        assert_eq!(
+            check_nesting(b"d1:ai1eexyz"),
+            Ok(8),
+            "trailing bytes not counted"
+        );
         assert_eq!(check_nesting(b"d1:a"), Err(Reason::NotBencode));
         assert_eq!(check_nesting(b"le"), Err(Reason::NotADict));
         assert_eq!(check_nesting(b""), Err(Reason::NotBencode));
@@ -630,14 +644,14 @@ mod tests {
             Err(Reason::NotBencode)
         );
         // "d" and "l" inside strings do not count.
-        assert_eq!(check_nesting(b"d5:lllll1:xe"), Ok(()));
-        assert_eq!(check_nesting(b"d5:dddddi1ee"), Ok(()));
+        assert_eq!(check_nesting(b"d5:lllll1:xe"), Ok(12));
+        assert_eq!(check_nesting(b"d5:dddddi1ee"), Ok(12));
         let ok = format!(
             "d1:a{}{}e",
             "l".repeat(MAX_DEPTH - 1),
             "e".repeat(MAX_DEPTH - 1)
         );
-        assert_eq!(check_nesting(ok.as_bytes()), Ok(()));
+        assert_eq!(check_nesting(ok.as_bytes()), Ok(ok.len()));
         let deep = format!("d1:a{}{}e", "l".repeat(MAX_DEPTH), "e".repeat(MAX_DEPTH));
         assert_eq!(check_nesting(deep.as_bytes()), Err(Reason::TooDeep));
     }

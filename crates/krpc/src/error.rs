@@ -18,6 +18,9 @@ pub enum Reason {
     Missing(&'static str),
     /// A key is present with the wrong type, length or range.
     Invalid(&'static str),
+    /// Bytes follow the top-level dictionary and the datagram does not end in `e`
+    /// (libtorrent drops such datagrams unread; see [`Message::decode`]).
+    TrailingBytes,
 }
 
 impl fmt::Display for Reason {
@@ -28,6 +31,7 @@ impl fmt::Display for Reason {
             Reason::NotADict => f.write_str("not a bencoded dictionary"),
             Reason::Missing(k) => write!(f, "missing key '{k}'"),
             Reason::Invalid(k) => write!(f, "invalid value for key '{k}'"),
+            Reason::TrailingBytes => f.write_str("bytes after the message that do not end in 'e'"),
         }
     }
 }
@@ -42,6 +46,7 @@ impl fmt::Display for Reason {
 /// | `InvalidResponse` | drop, count it, fail the outstanding request matching `tid`  |
 /// | `InvalidError`    | drop, count it, fail the outstanding request matching `tid`  |
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum DecodeError {
     /// Not bencode, not a dictionary, no usable `t` (byte string) or `y` (`q`/`r`/`e`).
     /// `tid` is set if a usable `t` was found (e.g. only `y` was bad).

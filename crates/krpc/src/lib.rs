@@ -10,6 +10,15 @@
 //! (BEP 32), `ip` (BEP 42), `ro` (BEP 43), `v`. Decoding goes through serde_bencode;
 //! encoding is a direct canonical-bencode writer, tested against serde_bencode's output.
 //!
+//! | module | what |
+//! |---|---|
+//! | `message` (private, re-exported) | the message types |
+//! | `decode` (private) | [`Message::decode`], [`MAX_DEPTH`], [`MAX_DECODED_VALUES`] |
+//! | `encode` (private) | [`Message::encode`], sizes, [`SAFE_PAYLOAD`] |
+//! | `error` (private, re-exported) | [`DecodeError`], [`Reason`] |
+//! | [`compact`] | `nodes` / `nodes6` entries; the peer forms of `swarmlab_net::compact` |
+//! | [`id`] | [`Id`] |
+//!
 //! ```
 //! use swarmlab_krpc::{Body, DecodeError, Id, Message, Method, Response};
 //!

@@ -82,6 +82,14 @@ fn garbage_is_dropped_silently() {
         (b"d1:t2:aa1:y1:xe", Some("aa"), Reason::Invalid("y")),
         (b"d1:t2:aa1:yi1ee", Some("aa"), Reason::Invalid("y")),
         (b"d1:t2:aa1:y2:qqe", Some("aa"), Reason::Invalid("y")),
+        // A whole ping query but for `y`: libtorrent 2.0 does not answer it either
+        // ("don't respond to this obviously broken messages", node::incoming; checked
+        // against a real libtorrent node in crates/cli/tests/dht_interop.rs).
+        (
+            b"d1:ad2:id20:abcdefghij0123456789e1:q4:ping1:t2:aae",
+            Some("aa"),
+            Reason::Missing("y"),
+        ),
     ];
     for (wire, want_tid, want_reason) in cases {
         let (t, reason) = garbage(wire);

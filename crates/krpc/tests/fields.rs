@@ -335,11 +335,9 @@ fn values_are_capped() {
 }
 
 #[test]
-fn duplicate_keys_last_wins_and_trailing_bytes_are_ignored() {
+fn duplicate_keys_last_wins_and_unsorted_keys_are_accepted() {
     let m = Message::decode(b"d1:rd2:id20:abcdefghij0123456789e1:t2:aa1:t2:bb1:y1:re").unwrap();
     assert_eq!(m.tid.as_bytes(), b"bb");
-    let m = Message::decode(b"d1:rd2:id20:abcdefghij0123456789e1:t2:aa1:y1:reGARBAGE").unwrap();
-    assert_eq!(m.tid.as_bytes(), b"aa");
     // Non-canonical but well-formed input (unsorted keys) is accepted.
     let m = Message::decode(b"d1:y1:r1:t2:aa1:rd2:id20:abcdefghij0123456789ee").unwrap();
     assert_eq!(m.tid.as_bytes(), b"aa");
@@ -382,4 +380,32 @@ fn sender_id_and_method_names() {
     for n in ["ping", "find_node", "get_peers", "announce_peer"] {
         assert!(names.contains(&n));
     }
+}
+
+/// Bytes after the message, as libtorrent 2.0 treats them (checked against a real
+/// libtorrent node in `crates/cli/tests/dht_interop.rs`): its packet filter drops a
+/// datagram whose last byte is not `e`, and its decoder stops after the first value.
+#[test]
+fn trailing_bytes_follow_libtorrent() {
+    let ping = &b"d1:ad2:id20:abcdefghij0123456789e1:q4:ping1:t2:aa1:y1:qe"[..];
+    for tail in [&b"GARBAGE"[..], b"x", b"\0", b"e\0", b"d1:ai1ee1"] {
+        let wire = [ping, tail].concat();
+        assert_eq!(
+            Message::decode(&wire),
+            Err(DecodeError::Garbage {
+                tid: None,
+                reason: swarmlab_krpc::Reason::TrailingBytes
+            }),
+            "{:?}",
+            String::from_utf8_lossy(&wire)
+        );
+    }
+    let whole = Message::decode(ping).unwrap();
+    for tail in [&b"e"[..], b"\0\x01e", b"de", b"i1e", ping] {
+        let wire = [ping, tail].concat();
+        assert_eq!(Message::decode(&wire).as_ref(), Ok(&whole), "{tail:?}");
+    }
+    // Deep nesting after the message is never parsed: still the same message.
+    let deep = [ping, &b"l".repeat(100_000), b"e"].concat();
+    assert_eq!(Message::decode(&deep), Ok(whole));
 }

@@ -291,6 +291,7 @@ fn check(input: &[u8], tally: &mut Tally) {
                 DecodeError::InvalidQuery { .. } => tally.bad_query += 1,
                 DecodeError::InvalidResponse { .. } => tally.bad_response += 1,
                 DecodeError::InvalidError { .. } => tally.bad_error += 1,
+                other => panic!("a decode error of a class this test does not know: {other:?}"),
             }
             assert_eq!(e.error_reply().is_some(), e.reply_code().is_some());
             if let Some(reply) = e.error_reply() {

@@ -21,8 +21,9 @@ use std::time::{Duration, Instant};
 /// Identifies one connection of the server.
 pub type ConnId = u64;
 
-/// Upload slots shared by every connection of a server. See the
-/// [module documentation](self).
+/// Upload slots shared by every connection of a server: every interested peer is
+/// unchoked up to the slots, the others wait in arrival order, and the slots rotate
+/// round robin every `rotate` while peers wait.
 #[derive(Debug)]
 pub struct Choker {
     slots: usize,

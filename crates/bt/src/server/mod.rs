@@ -177,6 +177,12 @@ impl Server {
         &self.inner.cfg
     }
 
+    /// The choker now: peers unchoked, and interested peers waiting for a slot.
+    pub fn slots(&self) -> (usize, usize) {
+        let c = self.inner.choker();
+        (c.unchoked(), c.waiting())
+    }
+
     /// The counters.
     pub fn stats(&self) -> &ServerStats {
         &self.inner.stats

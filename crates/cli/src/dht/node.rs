@@ -39,11 +39,11 @@ fn print_stack(s: &Snapshot) {
     let buckets: Vec<String> = s
         .buckets
         .iter()
-        .filter(|b| b.1 > 0)
-        .map(|b| format!("{}:{}", b.0, b.1))
+        .filter(|b| b.nodes() > 0)
+        .map(|b| format!("{}:{}", b.index, b.nodes()))
         .collect();
     println!(
-        "[{:>6.0}s] {} table {} nodes ({} good, {} cached) buckets {} | in: ping {} find_node {} get_peers {} announce {} | out: {} queries, {} replies, {} errors | {} timeouts | limited {} blocked {} capped {} | peers stored {} in {} swarms",
+        "[{:>6.0}s] {} table {} nodes ({} good, {} cached) buckets {} | in: ping {} find_node {} get_peers {} announce {} | out: {} queries, {} replies, {} errors | {} timeouts | limited {} blocked {} capped {} oversized {} | peers stored {} in {} swarms",
         s.uptime_s,
         if s.addr.is_ipv6() { "v6" } else { "v4" },
         s.table_nodes,
@@ -61,6 +61,7 @@ fn print_stack(s: &Snapshot) {
         st.rate_limited,
         st.blocked,
         st.replies_capped,
+        st.oversized,
         s.peers_stored,
         s.info_hashes_stored,
     );

@@ -6,7 +6,7 @@ use futures::future::BoxFuture;
 use swarmlab_dht_driver::Dht;
 use swarmlab_krpc::Id;
 
-use crate::error::AnnounceError;
+use crate::error::DhtError;
 
 /// A DHT key: an info-hash (the file id) or a chunk's SHA-1.
 pub type Key = [u8; 20];
@@ -23,16 +23,11 @@ pub struct Announced {
 /// Where announces go.
 pub trait AnnounceTarget: Send + Sync + 'static {
     /// Announces that we are a peer of `key` on TCP `port`.
-    fn announce(&self, key: Key, port: u16)
-        -> BoxFuture<'static, Result<Announced, AnnounceError>>;
+    fn announce(&self, key: Key, port: u16) -> BoxFuture<'static, Result<Announced, DhtError>>;
 }
 
 impl AnnounceTarget for Dht {
-    fn announce(
-        &self,
-        key: Key,
-        port: u16,
-    ) -> BoxFuture<'static, Result<Announced, AnnounceError>> {
+    fn announce(&self, key: Key, port: u16) -> BoxFuture<'static, Result<Announced, DhtError>> {
         let dht = self.clone();
         Box::pin(async move {
             let r = Dht::announce(&dht, Id(key), Some(port)).await?;

@@ -3,7 +3,7 @@
 use std::sync::Mutex;
 
 use super::*;
-use crate::error::AnnounceError;
+use crate::error::DhtError;
 
 /// Records every announce (key and time); `reach` says whether nodes take them.
 struct Fake {
@@ -16,7 +16,7 @@ impl AnnounceTarget for Fake {
         &self,
         key: Key,
         port: u16,
-    ) -> futures::future::BoxFuture<'static, Result<Announced, AnnounceError>> {
+    ) -> futures::future::BoxFuture<'static, Result<Announced, DhtError>> {
         assert_eq!(port, 8001);
         self.calls
             .lock()

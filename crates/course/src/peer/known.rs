@@ -9,7 +9,7 @@ use std::sync::{Mutex, PoisonError};
 use crate::config::PeersIni;
 
 /// Most DHT results kept.
-pub const MAX_DHT_PEERS: usize = 200;
+const MAX_DHT_PEERS: usize = 200;
 
 /// The peers a course peer lists in ut_pex. Shared by the BitTorrent source, the
 /// watcher (peers.ini) and the announcer (DHT results).
@@ -40,7 +40,7 @@ impl KnownPeers {
         *lock(&self.configured) = list;
     }
 
-    /// Takes the peers a DHT lookup of the file id found (at most [`MAX_DHT_PEERS`]).
+    /// Takes the peers a DHT lookup of the file id found (at most 200).
     pub fn set_dht(&self, peers: &[SocketAddr]) {
         let mut v = peers.to_vec();
         v.truncate(MAX_DHT_PEERS);

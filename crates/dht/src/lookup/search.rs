@@ -1,119 +1,38 @@
-//! Iterative lookups (find_node, get_peers, announce), as pure bookkeeping.
-//!
-//! A [`Lookup`] keeps the candidates it has heard of, sorted by XOR distance to the
-//! target, and decides which to query next; the node sends the queries and feeds the
-//! answers back. The search is done when the `k` closest candidates that have not
-//! failed have all answered. At most `alpha` requests hold a slot at once; a request
-//! older than the soft timeout stops holding its slot (it may still answer until the
-//! hard timeout). An announce lookup then sends `announce_peer` to the `k` closest
-//! nodes that gave a token and waits for their answers. Every request is traced.
+//! The search itself: candidates sorted by XOR distance to the target, at most `alpha`
+//! requests holding a slot, a soft timeout that frees a slot, one retry of a slow
+//! request, then announce_peer to the closest nodes that gave a token.
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use serde::Serialize;
 use swarmlab_krpc::Id;
 
-/// Identifies a lookup of one node.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-pub struct LookupId(pub u64);
+use super::{LookupId, LookupKind, LookupResult, Outcome, TraceEntry};
 
-/// What a lookup does.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub enum LookupKind {
-    /// Finds the nodes closest to the target.
-    FindNode,
-    /// Finds peers of an info-hash (and the closest nodes).
-    GetPeers,
-    /// get_peers, then announce_peer to the closest nodes that gave a token.
-    /// `port: None` announces with `implied_port` (the UDP source port).
-    Announce { port: Option<u16> },
-}
-
-impl LookupKind {
-    /// The query sent during the search.
-    pub fn method(&self) -> &'static str {
-        match self {
-            LookupKind::FindNode => "find_node",
-            LookupKind::GetPeers | LookupKind::Announce { .. } => "get_peers",
-        }
-    }
-}
-
-/// What became of one request.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Outcome {
-    Pending,
-    Answered,
-    TimedOut,
-    /// A KRPC error reply (code, message) or an invalid reply.
-    Error {
-        code: i64,
-        message: String,
-    },
-    /// The lookup ended before the request was answered.
-    Abandoned,
-}
-
-/// One request of a lookup, for its trace.
-#[derive(Debug, Clone, Serialize)]
-pub struct TraceEntry {
-    /// 1 for nodes the lookup started from, h+1 for nodes a hop-h node named.
-    pub hop: u32,
-    pub node: SocketAddr,
-    /// The node's id, when known (bootstrap addresses have none until they answer).
-    pub id: Option<Id>,
-    /// 160 − common prefix length with the target (0: the target itself).
-    pub distance_bits: Option<u32>,
-    pub method: &'static str,
-    /// Milliseconds from the lookup's start.
-    pub sent_ms: f64,
-    pub rtt_ms: Option<f64>,
-    pub outcome: Outcome,
-    pub nodes: usize,
-    pub values: usize,
-    pub token: bool,
-}
-
-/// The result of a finished lookup.
-#[derive(Debug, Clone, Serialize)]
-pub struct LookupResult {
-    pub id: LookupId,
-    pub kind: LookupKind,
-    pub target: Id,
-    /// The k closest nodes that answered, closest first.
-    pub closest: Vec<(Id, SocketAddr)>,
-    /// Peers found (get_peers and announce), without duplicates.
-    pub peers: Vec<SocketAddr>,
-    /// Nodes that acknowledged our announce_peer.
-    pub announced: usize,
-    /// Highest hop among the k closest.
-    pub hops: u32,
-    /// Requests sent.
-    pub messages: usize,
-    pub responses: usize,
-    pub timeouts: usize,
-    pub elapsed_ms: f64,
-    pub trace: Vec<TraceEntry>,
-}
-
+/// Where a candidate stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
+    /// Not queried yet.
     Fresh,
+    /// A query is out (`slow` once it passed the soft timeout).
     InFlight { tid: u32, slow: bool },
+    /// It answered.
     Answered,
+    /// Its query failed.
     Failed,
 }
 
+/// A node the lookup heard of.
 #[derive(Debug, Clone)]
-struct Candidate {
+pub(super) struct Candidate {
     id: Option<Id>,
-    addr: SocketAddr,
+    pub(super) addr: SocketAddr,
     /// XOR distance to the target; ids unknown sort last.
-    distance: Id,
+    pub(super) distance: Id,
+    /// 1 for a seed, h+1 for a node named by a hop-h node.
     hop: u32,
     state: State,
+    /// Its announce token, once it answered a get_peers.
     token: Option<Vec<u8>>,
     /// Search queries sent to it.
     tries: u8,
@@ -133,7 +52,9 @@ pub const MAX_PEERS: usize = 10_000;
 /// A request the node should send for a lookup.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Planned {
+    /// Where to send the request.
     pub addr: SocketAddr,
+    /// The node's id, when known.
     pub id: Option<Id>,
     /// `Some(token)` for announce_peer, `None` for the search query.
     pub announce_token: Option<Vec<u8>>,
@@ -143,15 +64,19 @@ pub struct Planned {
 /// An iterative lookup in progress.
 #[derive(Debug)]
 pub struct Lookup {
+    /// The lookup's number, unique in its node.
     pub id: LookupId,
+    /// What it does.
     pub kind: LookupKind,
+    /// The node id or info-hash it looks for.
     pub target: Id,
     /// Not reported as an event (bootstrap and refresh lookups).
     pub internal: bool,
     started: Instant,
     k: usize,
     alpha: usize,
-    candidates: Vec<Candidate>,
+    /// Sorted by distance to the target.
+    pub(super) candidates: Vec<Candidate>,
     peers: Vec<SocketAddr>,
     trace: Vec<TraceEntry>,
     /// tid → (candidate address, trace index, is announce).
@@ -162,6 +87,8 @@ pub struct Lookup {
 }
 
 impl Lookup {
+    /// A lookup of `target` started at `now`, returning the `k` closest nodes, with at
+    /// most `alpha` requests in flight (both at least 1).
     pub fn new(
         id: LookupId,
         kind: LookupKind,
@@ -235,6 +162,11 @@ impl Lookup {
             .iter()
             .filter(|c| matches!(c.state, State::InFlight { slow: false, .. }))
             .count()
+    }
+
+    /// Candidates the lookup holds (at most [`MAX_CANDIDATES`]).
+    pub fn candidate_count(&self) -> usize {
+        self.candidates.len()
     }
 
     /// Requests still awaiting an answer (slow ones included).
@@ -509,148 +441,4 @@ impl Lookup {
 
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1e3
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn addr(i: u16) -> SocketAddr {
-        SocketAddr::from(([10, 0, (i >> 8) as u8, i as u8], 6881))
-    }
-
-    fn id(b: u8) -> Id {
-        let mut x = [0u8; 20];
-        x[0] = b;
-        Id(x)
-    }
-
-    #[test]
-    fn queries_alpha_closest_then_finishes_when_k_closest_answered() {
-        let t0 = Instant::now();
-        let ours = id(0xff);
-        let mut l = Lookup::new(LookupId(1), LookupKind::FindNode, id(0), t0, 2, 2);
-        for b in [8u8, 4, 2, 1] {
-            l.add_candidate(Some(id(b)), addr(b as u16), 1, &ours);
-        }
-        let p = l.plan();
-        assert_eq!(
-            p.iter().map(|p| p.addr).collect::<Vec<_>>(),
-            [addr(1), addr(2)]
-        );
-        l.sent(&p[0], 10, t0);
-        l.sent(&p[1], 11, t0);
-        assert!(l.plan().is_empty()); // both slots busy
-                                      // Node 1 answers and names a closer node: it is queried next.
-        assert!(l.on_response(
-            10,
-            t0,
-            id(1),
-            &[(id(0x01 ^ 0x01), addr(99))],
-            &[],
-            None,
-            &ours
-        ));
-        let p = l.plan();
-        assert_eq!(p.len(), 1);
-        assert_eq!(p[0].addr, addr(99));
-        l.sent(&p[0], 12, t0);
-        // Node 2 times out: node 4 is now among the 2 closest non-failed... but
-        // node 99 (distance 0) and node 1 are the 2 closest; once 99 answers, done.
-        assert!(l.on_failure(11, Outcome::TimedOut));
-        assert!(l.plan().is_empty());
-        assert!(l.on_response(12, t0, id(0), &[], &[], None, &ours));
-        assert!(l.plan().is_empty());
-        assert!(l.is_finished());
-        let r = l.result(t0);
-        assert_eq!(
-            r.closest.iter().map(|c| c.1).collect::<Vec<_>>(),
-            [addr(99), addr(1)]
-        );
-        assert_eq!(r.messages, 3);
-        assert_eq!(r.timeouts, 1);
-        assert_eq!(r.hops, 2);
-    }
-
-    #[test]
-    fn slow_requests_release_their_slot() {
-        let t0 = Instant::now();
-        let ours = id(0xff);
-        let mut l = Lookup::new(LookupId(1), LookupKind::FindNode, id(0), t0, 8, 1);
-        l.add_candidate(Some(id(1)), addr(1), 1, &ours);
-        l.add_candidate(Some(id(2)), addr(2), 1, &ours);
-        let p = l.plan();
-        assert_eq!(p.len(), 1);
-        l.sent(&p[0], 1, t0);
-        assert!(l.plan().is_empty());
-        l.on_slow(1);
-        let p = l.plan();
-        assert_eq!(p[0].addr, addr(2));
-        // The slow one may still answer.
-        assert!(l.on_response(1, t0, id(1), &[], &[], None, &ours));
-    }
-
-    #[test]
-    fn announce_goes_to_the_closest_with_tokens() {
-        let t0 = Instant::now();
-        let ours = id(0xff);
-        let mut l = Lookup::new(
-            LookupId(1),
-            LookupKind::Announce { port: Some(1) },
-            id(0),
-            t0,
-            8,
-            3,
-        );
-        for b in 1..=3u8 {
-            l.add_candidate(Some(id(b)), addr(b as u16), 1, &ours);
-        }
-        let p = l.plan();
-        for (i, q) in p.iter().enumerate() {
-            l.sent(q, i as u32, t0);
-        }
-        l.on_response(0, t0, id(1), &[], &[addr(500)], Some(b"tok"), &ours);
-        l.on_response(1, t0, id(2), &[], &[addr(500), addr(501)], None, &ours);
-        l.on_response(2, t0, id(3), &[], &[], Some(b"t3"), &ours);
-        let p = l.plan();
-        assert_eq!(p.len(), 2);
-        assert_eq!(p[0].announce_token.as_deref(), Some(&b"tok"[..]));
-        l.sent(&p[0], 7, t0);
-        l.sent(&p[1], 8, t0);
-        assert!(!l.is_finished());
-        l.on_response(7, t0, id(1), &[], &[], None, &ours);
-        l.on_failure(8, Outcome::TimedOut);
-        assert!(l.plan().is_empty());
-        assert!(l.is_finished());
-        let r = l.result(t0);
-        assert_eq!(r.announced, 1);
-        assert_eq!(r.peers, vec![addr(500), addr(501)]);
-        assert_eq!(
-            r.trace
-                .iter()
-                .filter(|t| t.method == "announce_peer")
-                .count(),
-            2
-        );
-    }
-
-    #[test]
-    fn candidates_are_bounded_and_deduplicated() {
-        let t0 = Instant::now();
-        let ours = id(0xff);
-        let mut l = Lookup::new(LookupId(1), LookupKind::FindNode, Id::ZERO, t0, 8, 3);
-        for i in 0..2000u32 {
-            let mut x = [0u8; 20];
-            x[..4].copy_from_slice(&i.to_be_bytes());
-            l.add_candidate(Some(Id(x)), addr(i as u16), 1, &ours);
-            l.add_candidate(Some(Id(x)), addr(i as u16), 1, &ours);
-        }
-        assert!(l.candidates.len() <= MAX_CANDIDATES);
-        assert!(l
-            .candidates
-            .windows(2)
-            .all(|w| w[0].distance < w[1].distance));
-        l.add_candidate(Some(ours), addr(60000), 1, &ours);
-        assert!(!l.candidates.iter().any(|c| c.addr == addr(60000)));
-    }
 }
