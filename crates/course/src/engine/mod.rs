@@ -25,7 +25,7 @@
 //!    names and starts workers for new peers. [`Lacking`] is what the refill is told.
 //!
 //! What comes out: a [`DownloadReport`] (per peer a [`PeerReport`], failures counted by
-//! [`FailureKind`]), or a [`DownloadError`](crate::error::DownloadError) listing each
+//! [`FailureKind`]), or a [`DownloadError`] listing each
 //! chunk left and why. Progress goes to a [`Progress`] given in [`EngineOptions`].
 
 mod fetch;
