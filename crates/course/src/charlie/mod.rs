@@ -129,13 +129,20 @@ pub async fn run_with_chain(
     // The name comes from the network (FILE_INFO, a peer's info dictionary): check
     // it before any path is built.
     check_name(&manifest.filename).map_err(ChunkError::from)?;
-    let holders = swarm.live_holders();
+    let (holders, presumed) = (swarm.live_holders(), swarm.live_file_peers());
     let mut refill = ChainRefill {
         chain,
         swarm: &mut swarm,
         reports: discovery,
     };
-    let report = download_with(&manifest, &holders, &opts.engine, Some(&mut refill)).await;
+    let report = download_with(
+        &manifest,
+        &holders,
+        &presumed,
+        &opts.engine,
+        Some(&mut refill),
+    )
+    .await;
     let discovery = refill.reports;
     let report = report.map_err(|e| CharlieError::Download {
         source: e,

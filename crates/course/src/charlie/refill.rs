@@ -1,16 +1,16 @@
 //! The download's refill is Charlie's discovery chain run again: what the engine
 //! says it lacks (chunks, peers given up, peers that failed for a chunk) is written
 //! into the swarm, the chain runs in [`Phase::Refill`] from its first source, and the
-//! usable holders of every chunk go back to the engine.
+//! usable holders of the chunks asked for, with the peers presumed to hold every
+//! chunk, go back to the engine.
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
 
 use futures::future::BoxFuture;
 use swarmlab_course_wire::ChunkHash;
 
 use crate::discovery::{Chain, Phase, StepReport, Swarm};
-use crate::engine::{Lacking, Refill};
+use crate::engine::{Lacking, Refill, Refilled};
 
 /// A chain, the swarm it fills, and the reports of every refill.
 pub(crate) struct ChainRefill<'a> {
@@ -20,10 +20,7 @@ pub(crate) struct ChainRefill<'a> {
 }
 
 impl Refill for ChainRefill<'_> {
-    fn refill<'a>(
-        &'a mut self,
-        lacking: &'a Lacking,
-    ) -> BoxFuture<'a, Vec<(ChunkHash, SocketAddr)>> {
+    fn refill<'a>(&'a mut self, lacking: &'a Lacking) -> BoxFuture<'a, Refilled> {
         Box::pin(async move {
             for p in &lacking.dead {
                 self.swarm.mark_dead(*p);
@@ -45,12 +42,18 @@ impl Refill for ChainRefill<'_> {
             }
             let r = self.chain.run(self.swarm, Phase::Refill).await;
             self.reports.extend(r);
+            // The holders of the chunks asked for, and the peers presumed to hold all.
             let holders = self.swarm.live_holders();
-            chunks
-                .iter()
-                .zip(holders)
-                .flat_map(|(h, ps)| ps.into_iter().map(move |p| (*h, p)))
-                .collect()
+            let mut out = Refilled {
+                holders: Vec::new(),
+                presumed: self.swarm.live_file_peers(),
+            };
+            for hash in &lacking.chunks {
+                for &i in at.get(hash).map(Vec::as_slice).unwrap_or_default() {
+                    out.holders.extend(holders[i].iter().map(|p| (*hash, *p)));
+                }
+            }
+            out
         })
     }
 }

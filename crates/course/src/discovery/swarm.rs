@@ -9,13 +9,17 @@
 //!   every chunk: the download asks it, and a CHUNK_NOT_FOUND teaches otherwise.
 //!
 //! A chunk is *lacking* when no live peer that has not failed for it holds it or is
-//! presumed to. Every list is bounded: at most [`MAX_PEERS`] distinct peers.
+//! presumed to. Every list is bounded: at most [`MAX_PEERS`] distinct peers, at most
+//! [`MAX_HOLDERS_PER_CHUNK`] listed per chunk (presumed peers are one list, not a copy
+//! in every chunk's).
 
 use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
 
 use swarmlab_bt_wire::InfoHash;
 use swarmlab_course_wire::{ChunkHash, FileInfo};
+
+pub use crate::engine::MAX_HOLDERS_PER_CHUNK;
 
 /// Most distinct peers a swarm keeps (holders and peers of the file); more are
 /// counted in [`Swarm::dropped`] and ignored.
@@ -117,7 +121,8 @@ pub struct Swarm {
     pub failed: Vec<Vec<SocketAddr>>,
     /// DHT nodes learned from peers (BEP 5 `port`), to bootstrap from.
     pub dht_nodes: Vec<SocketAddr>,
-    /// Peers ignored because the swarm already held [`MAX_PEERS`].
+    /// Peers ignored because the swarm already held [`MAX_PEERS`], or (chunk, peer)
+    /// pairs because the chunk already listed [`MAX_HOLDERS_PER_CHUNK`].
     pub dropped: usize,
     /// Every peer known, in any role.
     known: HashSet<SocketAddr>,
@@ -170,11 +175,26 @@ impl Swarm {
         }
     }
 
-    /// The usable peers of every chunk index, for the download engine: known holders
-    /// first, then the peers of the file presumed to hold it.
+    /// The usable listed holders of every chunk index, for the download engine (the
+    /// peers presumed to hold every chunk are [`Swarm::live_file_peers`]).
     pub fn live_holders(&self) -> Vec<Vec<SocketAddr>> {
         (0..self.holders.len())
-            .map(|i| self.candidates(i).copied().collect())
+            .map(|i| {
+                self.holders[i]
+                    .iter()
+                    .filter(|p| self.is_live(p) && !self.failed[i].contains(p))
+                    .copied()
+                    .collect()
+            })
+            .collect()
+    }
+
+    /// The live peers of the file presumed to hold every chunk.
+    pub fn live_file_peers(&self) -> Vec<SocketAddr> {
+        self.file_peers
+            .iter()
+            .filter(|p| self.is_live(p))
+            .copied()
             .collect()
     }
 
@@ -262,14 +282,26 @@ impl Swarm {
         }
         for (hash, peer) in found.peers {
             let Some(at) = index.get(&hash) else { continue };
+            let room: Vec<usize> = at
+                .iter()
+                .copied()
+                .filter(|&i| {
+                    let h = &self.holders[i];
+                    !h.contains(&peer) && h.len() < MAX_HOLDERS_PER_CHUNK
+                })
+                .collect();
+            if room.is_empty() {
+                if !at.iter().any(|&i| self.holders[i].contains(&peer)) {
+                    self.dropped += 1;
+                }
+                continue;
+            }
             if !self.admit(peer, &mut added) {
                 continue;
             }
-            for &i in at {
-                if !self.holders[i].contains(&peer) {
-                    self.holders[i].push(peer);
-                    added.pairs += 1;
-                }
+            for i in room {
+                self.holders[i].push(peer);
+                added.pairs += 1;
             }
         }
         added
@@ -356,14 +388,16 @@ mod tests {
             ..Default::default()
         });
         assert!(s.is_complete());
-        assert_eq!(s.live_holders(), vec![vec![a, b], vec![a, b]]);
+        assert_eq!(s.live_holders(), vec![vec![], vec![]]);
+        assert_eq!(s.live_file_peers(), [a, b]);
         // a's bitfield is read: it holds chunk 0 only.
         s.add(Found {
             peers: vec![([1; 20], a)],
             resolved: vec![a],
             ..Default::default()
         });
-        assert_eq!(s.live_holders(), vec![vec![a, b], vec![b]]);
+        assert_eq!(s.live_holders(), vec![vec![a], vec![]]);
+        assert_eq!(s.live_file_peers(), [b]);
         // b answers CHUNK_NOT_FOUND for chunk 1: lacking.
         s.mark_failed(1, b);
         assert_eq!(s.lacking(), [1]);
@@ -381,19 +415,27 @@ mod tests {
     fn the_swarm_keeps_at_most_max_peers() {
         let mut s = Swarm::default();
         s.add(Found {
-            manifest: manifest(vec![[1; 20]]),
+            manifest: manifest(vec![[1; 20], [2; 20]]),
             ..Default::default()
         });
         let many: Vec<SocketAddr> = (0..MAX_PEERS as u32 + 10)
             .map(|i| SocketAddr::from(([127, 1, (i >> 8) as u8, i as u8], 1)))
             .collect();
+        // Holders of chunk 0: at most MAX_HOLDERS_PER_CHUNK listed, the others dropped.
         let added = s.add(Found {
-            file_peers: many[..600].to_vec(),
-            peers: many[600..].iter().map(|a| ([1; 20], *a)).collect(),
+            peers: many[..40].iter().map(|a| ([1; 20], *a)).collect(),
             ..Default::default()
         });
-        assert_eq!(added.new_peers, MAX_PEERS);
-        assert_eq!(s.dropped, 10);
+        assert_eq!(added.pairs, MAX_HOLDERS_PER_CHUNK);
+        assert_eq!(s.holders[0], many[..MAX_HOLDERS_PER_CHUNK]);
+        assert_eq!(s.dropped, 40 - MAX_HOLDERS_PER_CHUNK);
+        // Peers of the file: at most MAX_PEERS known in all.
+        let added = s.add(Found {
+            file_peers: many.clone(),
+            ..Default::default()
+        });
+        assert_eq!(added.new_peers, MAX_PEERS - MAX_HOLDERS_PER_CHUNK);
+        assert_eq!(s.dropped, 40 - MAX_HOLDERS_PER_CHUNK + 10);
         assert_eq!(s.live_peers().len(), MAX_PEERS);
         // DHT nodes learned from peers: at most MAX_DHT_NODES, without duplicates.
         let mut nodes = many[..100].to_vec();

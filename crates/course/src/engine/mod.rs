@@ -46,8 +46,9 @@ use swarmlab_course_wire::ChunkHash;
 use tokio::sync::Notify;
 
 pub use progress::Progress;
-pub use refill::{Lacking, Refill};
+pub use refill::{Lacking, Refill, Refilled};
 pub use report::{DownloadReport, FailureKind, PeerReport};
+pub use state::MAX_HOLDERS_PER_CHUNK;
 
 use crate::discovery::Manifest;
 use crate::error::DownloadError;
@@ -93,14 +94,17 @@ pub async fn download(
     holders: &[Vec<SocketAddr>],
     opts: &EngineOptions,
 ) -> Result<DownloadReport, DownloadError> {
-    download_with(manifest, holders, opts, None).await
+    download_with(manifest, holders, &[], opts, None).await
 }
 
-/// [`download`], asking `refill` for more holders whenever chunks are left without a
-/// usable one (see the [module documentation](self)).
+/// [`download`], with peers `presumed` to hold every chunk (peers of the file whose
+/// holdings are unknown: a CHUNK_NOT_FOUND teaches otherwise), asking `refill` for
+/// more holders whenever chunks are left without a usable one (see the [module
+/// documentation](self)).
 pub async fn download_with(
     manifest: &Manifest,
     holders: &[Vec<SocketAddr>],
+    presumed: &[SocketAddr],
     opts: &EngineOptions,
     refill: Option<&mut dyn Refill>,
 ) -> Result<DownloadReport, DownloadError> {
@@ -127,7 +131,7 @@ pub async fn download_with(
         }
     }
     let n = unique.len();
-    let mut state = State::new(uholders);
+    let mut state = State::new(uholders, presumed);
     // Resume: a chunk on disk whose digest matches is done.
     let (dir, hashes) = (opts.dir.clone(), unique.clone());
     let on_disk = tokio::task::spawn_blocking(move || resume::scan_verified(&dir, &hashes))

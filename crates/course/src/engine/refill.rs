@@ -32,15 +32,21 @@ pub struct Lacking {
     pub failed: Vec<(ChunkHash, SocketAddr, FailureKind)>,
 }
 
+/// What a refill found.
+#[derive(Debug, Clone, Default)]
+pub struct Refilled {
+    /// Holders by chunk hash.
+    pub holders: Vec<(ChunkHash, SocketAddr)>,
+    /// Peers presumed to hold every chunk (their holdings unknown).
+    pub presumed: Vec<SocketAddr>,
+}
+
 /// Finds more holders while a download runs (Charlie runs its discovery chain again).
 pub trait Refill: Send {
-    /// New (chunk hash, peer) pairs for what is `lacking`; pairs the download
-    /// already has, peers given up and peers that failed for the chunk are ignored.
-    /// An empty answer leaves the chunks to fail (unless a later change asks again).
-    fn refill<'a>(
-        &'a mut self,
-        lacking: &'a Lacking,
-    ) -> BoxFuture<'a, Vec<(ChunkHash, SocketAddr)>>;
+    /// New holders for what is `lacking`; what the download already has, peers given
+    /// up and peers that failed for the chunk are ignored. An empty answer leaves the
+    /// chunks to fail (unless a later change asks again).
+    fn refill<'a>(&'a mut self, lacking: &'a Lacking) -> BoxFuture<'a, Refilled>;
 }
 
 /// Runs workers for every holder of `shared`'s state until the download is done or
@@ -99,7 +105,12 @@ pub(crate) async fn supervise(
             let found = r.refill(&lacking).await;
             let mut st = shared.lock();
             let mut named = Vec::new();
-            for (hash, peer) in found {
+            for peer in found.presumed {
+                if st.add_presumed(peer) && !named.contains(&peer) {
+                    named.push(peer);
+                }
+            }
+            for (hash, peer) in found.holders {
                 if let Some(&i) = index.get(&hash) {
                     if st.add_holder(i, peer) && !named.contains(&peer) {
                         named.push(peer);

@@ -5,10 +5,13 @@
 //! (rarest first; ties by index), so each peer starts with what only it has and
 //! shared chunks go to whichever peer is free.
 //!
-//! Holders may be added while the download runs ([`State::add_holder`], from a
-//! refill); a chunk left with no usable holder is an *orphan* ([`State::orphans`]),
-//! which the supervisor of the download asks its refill for, once per change of what
-//! was tried for it ([`State::take_unasked`]).
+//! A peer holds the chunks it is listed for, or, when it is *presumed* (a peer of the
+//! file whose holdings are unknown), every chunk: presumed peers are one list, not a
+//! copy in every chunk's. Holders may be added while the download runs
+//! ([`State::add_holder`], [`State::add_presumed`], from a refill), at most
+//! [`MAX_HOLDERS_PER_CHUNK`] per chunk; a chunk left with no usable holder is an
+//! *orphan* ([`State::orphans`]), which the supervisor of the download asks its refill
+//! for, once per change of what was tried for it ([`State::take_unasked`]).
 
 use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
@@ -18,6 +21,10 @@ use swarmlab_course_wire::ChunkHash;
 
 use crate::engine::{FailureKind, PeerReport};
 use crate::error::MissingChunk;
+
+/// Most peers listed for one chunk (presumed peers apart); more are ignored. With
+/// 65,535 chunks this bounds the lists at a few tens of MiB, whatever peers say.
+pub const MAX_HOLDERS_PER_CHUNK: usize = 32;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Status {
@@ -42,6 +49,8 @@ pub(crate) enum Pick {
 pub(crate) struct State {
     pub(crate) status: Vec<Status>,
     pub(crate) holders: Vec<Vec<SocketAddr>>,
+    /// Peers presumed to hold every chunk.
+    pub(crate) presumed: Vec<SocketAddr>,
     /// Peers that failed for this chunk, with why.
     pub(crate) failed: Vec<Vec<(SocketAddr, FailureKind)>>,
     pub(crate) dead: Vec<SocketAddr>,
@@ -59,61 +68,99 @@ pub(crate) struct State {
 }
 
 impl State {
-    /// Every chunk missing, with its holders; every holder has a report.
-    pub(crate) fn new(holders: Vec<Vec<SocketAddr>>) -> State {
+    /// Every chunk missing, with its holders (at most [`MAX_HOLDERS_PER_CHUNK`]
+    /// each) and the peers presumed to hold everything; every peer has a report.
+    pub(crate) fn new(holders: Vec<Vec<SocketAddr>>, presumed: &[SocketAddr]) -> State {
         let n = holders.len();
-        let mut peers = HashMap::new();
-        for p in holders.iter().flatten() {
-            peers.entry(*p).or_insert_with(|| PeerReport {
-                addr: p.to_string(),
-                ..Default::default()
-            });
-        }
-        State {
+        let mut s = State {
             status: vec![Status::Missing; n],
-            holders,
+            holders: vec![Vec::new(); n],
+            presumed: Vec::new(),
             failed: vec![Vec::new(); n],
             dead: Vec::new(),
             remaining: n,
             sizes: vec![0; n],
-            peers,
+            peers: HashMap::new(),
             running: HashSet::new(),
             asked: vec![None; n],
             first_done: None,
+        };
+        for p in presumed {
+            s.add_presumed(*p);
         }
+        for (i, hs) in holders.into_iter().enumerate() {
+            for p in hs {
+                s.add_holder(i, p);
+            }
+        }
+        s
     }
 
-    /// Adds `peer` as a holder of chunk `i`; false when it already is one, was given
-    /// up, or already failed for this chunk (nothing changes then).
+    fn report(&mut self, peer: SocketAddr) {
+        self.peers.entry(peer).or_insert_with(|| PeerReport {
+            addr: peer.to_string(),
+            ..Default::default()
+        });
+    }
+
+    /// True when `peer` is listed for chunk `i` or presumed to hold every chunk.
+    fn holds(&self, i: usize, peer: &SocketAddr) -> bool {
+        self.holders[i].contains(peer) || self.presumed.contains(peer)
+    }
+
+    /// Adds `peer` as a holder of chunk `i`; false when it already holds it (listed
+    /// or presumed), was given up, already failed for this chunk, or the chunk has
+    /// [`MAX_HOLDERS_PER_CHUNK`] (nothing changes then).
     pub(crate) fn add_holder(&mut self, i: usize, peer: SocketAddr) -> bool {
         if i >= self.holders.len()
-            || self.holders[i].contains(&peer)
+            || self.holds(i, &peer)
+            || self.holders[i].len() >= MAX_HOLDERS_PER_CHUNK
             || self.dead.contains(&peer)
             || self.failed[i].iter().any(|(q, _)| *q == peer)
         {
             return false;
         }
         self.holders[i].push(peer);
-        self.peers.entry(peer).or_insert_with(|| PeerReport {
-            addr: peer.to_string(),
-            ..Default::default()
-        });
+        self.report(peer);
         true
+    }
+
+    /// Adds `peer` as presumed to hold every chunk; false when it already is, or was
+    /// given up.
+    pub(crate) fn add_presumed(&mut self, peer: SocketAddr) -> bool {
+        if self.presumed.contains(&peer) || self.dead.contains(&peer) {
+            return false;
+        }
+        self.presumed.push(peer);
+        self.report(peer);
+        true
+    }
+
+    /// The usable peers of chunk `i`: its listed holders, then the presumed ones.
+    fn usable_count(&self, i: usize) -> usize {
+        let listed = self.holders[i].iter().filter(|p| self.usable(i, p)).count();
+        let presumed = self
+            .presumed
+            .iter()
+            .filter(|p| !self.holders[i].contains(p) && self.usable(i, p))
+            .count();
+        listed + presumed
     }
 
     /// The chunks not done and not in flight that no usable peer holds.
     pub(crate) fn orphans(&self) -> Vec<usize> {
         (0..self.status.len())
-            .filter(|&i| {
-                self.status[i] == Status::Missing
-                    && !self.holders[i].iter().any(|p| self.usable(i, p))
-            })
+            .filter(|&i| self.status[i] == Status::Missing && self.usable_count(i) == 0)
             .collect()
     }
 
     /// What has been tried for chunk `i`: its holders, its failures, the peers given up.
     fn tried(&self, i: usize) -> (usize, usize, usize) {
-        (self.holders[i].len(), self.failed[i].len(), self.dead.len())
+        (
+            self.holders[i].len() + self.presumed.len(),
+            self.failed[i].len(),
+            self.dead.len(),
+        )
     }
 
     /// The orphans a refill has not been asked for since what was tried for them
@@ -131,10 +178,10 @@ impl State {
         ask
     }
 
-    /// Every peer, in the order first met in the holders.
+    /// Every peer, in the order first met in the holders, then the presumed ones.
     pub(crate) fn peer_list(&self) -> Vec<SocketAddr> {
         let mut peers: Vec<SocketAddr> = Vec::new();
-        for p in self.holders.iter().flatten() {
+        for p in self.holders.iter().flatten().chain(&self.presumed) {
             if !peers.contains(p) {
                 peers.push(*p);
             }
@@ -153,17 +200,14 @@ impl State {
         let mut best: Option<(usize, usize)> = None;
         let mut could_wait = false;
         for i in 0..self.status.len() {
-            if self.status[i] == Status::Done
-                || !self.holders[i].contains(peer)
-                || !self.usable(i, peer)
-            {
+            if self.status[i] == Status::Done || !self.holds(i, peer) || !self.usable(i, peer) {
                 continue;
             }
             if self.status[i] == Status::InFlight {
                 could_wait = true;
                 continue;
             }
-            let others = self.holders[i].iter().filter(|p| self.usable(i, p)).count();
+            let others = self.usable_count(i);
             if best.is_none_or(|(_, n)| others < n) {
                 best = Some((i, others));
             }
@@ -231,7 +275,7 @@ impl State {
             .filter(|&i| self.status[i] != Status::Done)
             .map(|i| MissingChunk {
                 hash: unique[i],
-                holders: self.holders[i].len(),
+                holders: self.holders[i].len() + self.presumed.len(),
                 failures: self.failed[i].clone(),
             })
             .collect()
@@ -250,7 +294,7 @@ mod tests {
     fn rarest_first_then_shared_to_whoever_is_free() {
         let (a, b) = (peer(1), peer(2));
         // 0: a, 1: a+b, 2: b, 3: a+b.
-        let mut s = State::new(vec![vec![a], vec![a, b], vec![b], vec![a, b]]);
+        let mut s = State::new(vec![vec![a], vec![a, b], vec![b], vec![a, b]], &[]);
         assert_eq!(s.pick(&a), Pick::Chunk(0));
         assert_eq!(s.pick(&b), Pick::Chunk(2));
         // Then the shared ones, lowest index first.
@@ -274,9 +318,35 @@ mod tests {
     }
 
     #[test]
+    fn presumed_peers_hold_every_chunk_until_they_fail_for_it() {
+        let (a, b) = (peer(1), peer(2));
+        // Chunk 0 listed at a; b presumed to hold everything.
+        let mut s = State::new(vec![vec![a], vec![]], &[b]);
+        assert!(s.orphans().is_empty());
+        assert_eq!(s.peer_list(), [a, b]);
+        // Rarest first: chunk 1 has only b.
+        assert_eq!(s.pick(&b), Pick::Chunk(1));
+        s.fail(1, b, FailureKind::NotFound);
+        assert_eq!(s.orphans(), [1]);
+        assert!(!s.add_holder(0, b), "presumed already");
+        assert!(!s.add_presumed(b));
+        assert_eq!(s.pick(&b), Pick::Chunk(0));
+    }
+
+    #[test]
+    fn a_chunk_lists_at_most_max_holders_per_chunk() {
+        let mut s = State::new(vec![vec![]], &[]);
+        for n in 0..MAX_HOLDERS_PER_CHUNK as u16 + 10 {
+            s.add_holder(0, peer(n + 1));
+        }
+        assert_eq!(s.holders[0].len(), MAX_HOLDERS_PER_CHUNK);
+        assert_eq!(s.peers.len(), MAX_HOLDERS_PER_CHUNK);
+    }
+
+    #[test]
     fn orphans_are_asked_for_once_per_change_and_new_holders_revive_them() {
         let (a, b, c) = (peer(1), peer(2), peer(3));
-        let mut s = State::new(vec![vec![a], vec![a, b]]);
+        let mut s = State::new(vec![vec![a], vec![a, b]], &[]);
         assert!(s.orphans().is_empty());
         assert_eq!(s.pick(&a), Pick::Chunk(0));
         s.fail(0, a, FailureKind::NotFound);
@@ -305,7 +375,7 @@ mod tests {
     #[test]
     fn a_peer_given_up_takes_nothing_and_failures_are_reported() {
         let (a, b) = (peer(1), peer(2));
-        let mut s = State::new(vec![vec![a, b], vec![a]]);
+        let mut s = State::new(vec![vec![a, b], vec![a]], &[]);
         s.give_up(a);
         assert_eq!(s.pick(&a), Pick::Finished);
         assert_eq!(s.pick(&b), Pick::Chunk(0));

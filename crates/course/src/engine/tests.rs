@@ -94,17 +94,19 @@ struct Scripted {
 }
 
 impl Refill for Scripted {
-    fn refill<'a>(
-        &'a mut self,
-        lacking: &'a Lacking,
-    ) -> futures::future::BoxFuture<'a, Vec<(ChunkHash, SocketAddr)>> {
+    fn refill<'a>(&'a mut self, lacking: &'a Lacking) -> futures::future::BoxFuture<'a, Refilled> {
         self.asked.push(lacking.chunks.clone());
-        let a = if self.answers.is_empty() {
+        let holders = if self.answers.is_empty() {
             Vec::new()
         } else {
             self.answers.remove(0)
         };
-        Box::pin(async move { a })
+        Box::pin(async move {
+            Refilled {
+                holders,
+                presumed: Vec::new(),
+            }
+        })
     }
 }
 
@@ -134,7 +136,7 @@ async fn a_chunk_missing_everywhere_known_is_refilled_during_the_download() {
         asked: Vec::new(),
     };
     let holders = vec![vec![alice.addr]; 3];
-    let r = download_with(&manifest, &holders, &opts, Some(&mut refill))
+    let r = download_with(&manifest, &holders, &[], &opts, Some(&mut refill))
         .await
         .unwrap();
     assert_eq!(refill.asked, vec![vec![hashes[1]]]);
@@ -163,7 +165,7 @@ async fn a_refill_that_finds_nothing_is_asked_once_and_the_chunk_fails() {
         asked: Vec::new(),
     };
     let holders = vec![vec![alice.addr], vec![]];
-    let e = download_with(&manifest, &holders, &opts, Some(&mut refill))
+    let e = download_with(&manifest, &holders, &[], &opts, Some(&mut refill))
         .await
         .unwrap_err();
     let DownloadError::Incomplete(m) = e else {
@@ -197,6 +199,7 @@ async fn a_peer_given_up_mid_download_is_replaced_by_the_refill() {
     let r = download_with(
         &manifest,
         &[vec![dead], vec![dead]],
+        &[],
         &opts,
         Some(&mut refill),
     )
@@ -229,7 +232,7 @@ async fn refills_stop_at_max_refills_even_when_each_names_a_new_peer() {
     let mut opts = EngineOptions::new(root.path().join("charlie"));
     opts.max_refills = 3;
     opts.max_peer_failures = 1;
-    let e = download_with(&manifest, &[vec![]], &opts, Some(&mut refill))
+    let e = download_with(&manifest, &[vec![]], &[], &opts, Some(&mut refill))
         .await
         .unwrap_err();
     assert!(matches!(e, DownloadError::Incomplete(_)), "{e}");
