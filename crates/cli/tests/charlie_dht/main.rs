@@ -11,6 +11,7 @@
 //!   Charlie killed and resumed in that mode;
 //! - `refill`: the tracker (and a peer) killed in the middle of a download, Charlie
 //!   finishing through the DHT; `--discovery` order and its report;
+//! - `options`: what the command line refuses before any network;
 //! - `libtorrent`: Alice and Bob announce into a network of libtorrent's DHT nodes
 //!   and ours; Charlie, trackerless, finds them through libtorrent's nodes.
 
@@ -18,6 +19,7 @@
 #[allow(dead_code)]
 mod course_support;
 mod libtorrent;
+mod options;
 mod refill;
 mod support;
 mod trackerless;
