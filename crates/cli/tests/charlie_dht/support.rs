@@ -120,3 +120,56 @@ pub fn runs<'a>(report: &'a serde_json::Value, name: &str) -> Vec<&'a serde_json
 pub fn chunks_from(report: &serde_json::Value, addr: &str) -> u64 {
     crate::course_support::chunks_from(report, addr)
 }
+
+/// Alice and Bob announcing a file into a testnet, all on 127.`b`.x.y: the testnet
+/// from 127.`b`.0.1, the peers on 127.`b`.1.2 and .3, lookups from 127.`b`.9.1.
+pub struct Announced {
+    /// The testnet, then the peers (stopped when dropped).
+    _procs: Vec<Proc>,
+    /// The peers' course tree (removed when dropped).
+    _root: Root,
+    /// The testnet's first node.
+    pub boot: String,
+    /// The file.
+    pub data: Vec<u8>,
+    /// Its file id.
+    pub id: String,
+    /// Its magnet link, without peers.
+    pub magnet: String,
+}
+
+impl Announced {
+    /// Charlie's arguments for a trackerless run: the magnet, the testnet's first
+    /// node, a DHT node of its own on `bind`.
+    pub fn trackerless_args<'a>(&'a self, bind: &'a str) -> [&'a str; 6] {
+        [
+            "--magnet",
+            &self.magnet,
+            "--dht-bootstrap",
+            &self.boot,
+            "--dht-bind",
+            bind,
+        ]
+    }
+}
+
+/// Starts [`Announced`] for a file `name` of `size` bytes in chunks of `chunk`, and
+/// waits until both peers are found under the file id.
+pub fn announced(b: u8, name: &str, size: usize, chunk: usize) -> Announced {
+    let (net, boot) = testnet(&format!("127.{b}.0.1"), 8);
+    let root = root(&format!("127.{b}.1"));
+    let data = root.file(name, size, chunk);
+    let (a, p) = (format!("127.{b}.1.2:8001"), format!("127.{b}.1.3:8002"));
+    let alice = dht_peer(&root, "alice", &a, &boot, &[]);
+    let bob = dht_peer(&root, "bob", &p, &boot, &[]);
+    let (id, magnet) = file_id(&root);
+    wait_announced(&id, &boot, &format!("127.{b}.9.1:0"), &[&a, &p]);
+    Announced {
+        _procs: vec![net, alice, bob],
+        _root: root,
+        boot,
+        data,
+        id,
+        magnet,
+    }
+}

@@ -9,34 +9,13 @@ use crate::support::*;
 
 #[test]
 fn a_magnet_alone_downloads_the_file_with_no_configuration_and_no_tracker() {
-    let (_net, boot) = testnet("127.181.0.1", 8);
-    let r = root("127.181.1");
-    let data = r.file("t.bin", 600_000, 16_384);
-    let _alice = dht_peer(&r, "alice", "127.181.1.2:8001", &boot, &[]);
-    let _bob = dht_peer(&r, "bob", "127.181.1.3:8002", &boot, &[]);
-    let (id, magnet) = file_id(&r);
-    wait_announced(
-        &id,
-        &boot,
-        "127.181.9.1:0",
-        &["127.181.1.2:8001", "127.181.1.3:8002"],
-    );
-    let c = bare_root("t.bin", &data);
-    let (rep, ok) = charlie(
-        &c,
-        &[
-            "--magnet",
-            &magnet,
-            "--dht-bootstrap",
-            &boot,
-            "--dht-bind",
-            "127.181.2.1:0",
-        ],
-    );
+    let s = announced(181, "t.bin", 600_000, 16_384);
+    let c = bare_root("t.bin", &s.data);
+    let (rep, ok) = charlie(&c, &s.trackerless_args("127.181.2.1:0"));
     assert!(ok, "{rep:#}");
     assert_eq!(rep["step"], 4);
     assert_eq!(rep["identical"], true);
-    assert_eq!(rep["file_id"], id.as_str());
+    assert_eq!(rep["file_id"], s.id.as_str());
     assert_eq!(
         rep["chain"],
         serde_json::json!(["magnet", "dht", "metadata", "pex"])
@@ -64,33 +43,14 @@ fn a_magnet_alone_downloads_the_file_with_no_configuration_and_no_tracker() {
 
 #[test]
 fn charlie_killed_and_resumed_in_trackerless_mode_loses_nothing() {
-    let (_net, boot) = testnet("127.182.0.1", 8);
-    let r = root("127.182.1");
     // Many small chunks, so that the download lasts long enough to be killed.
-    let data = r.file("k.bin", 3_000 * 512, 512);
-    let _alice = dht_peer(&r, "alice", "127.182.1.2:8001", &boot, &[]);
-    let _bob = dht_peer(&r, "bob", "127.182.1.3:8002", &boot, &[]);
-    let (id, magnet) = file_id(&r);
-    wait_announced(
-        &id,
-        &boot,
-        "127.182.9.1:0",
-        &["127.182.1.2:8001", "127.182.1.3:8002"],
-    );
-    let c = bare_root("k.bin", &data);
-    let args = [
-        "--root",
-        c.path().to_str().unwrap(),
-        "charlie",
-        "--magnet",
-        &magnet,
-        "--dht-bootstrap",
-        &boot,
-        "--dht-bind",
-        "127.182.2.1:0",
-    ];
+    let s = announced(182, "k.bin", 3_000 * 512, 512);
+    let c = bare_root("k.bin", &s.data);
     let mut first = Command::new(BIN)
-        .args(args)
+        .arg("--root")
+        .arg(c.path())
+        .arg("charlie")
+        .args(s.trackerless_args("127.182.2.1:0"))
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -122,17 +82,7 @@ fn charlie_killed_and_resumed_in_trackerless_mode_loses_nothing() {
     first.wait().unwrap();
     let kept = count();
     assert!((50..3_000).contains(&kept), "{kept}");
-    let (rep, ok) = charlie(
-        &c,
-        &[
-            "--magnet",
-            &magnet,
-            "--dht-bootstrap",
-            &boot,
-            "--dht-bind",
-            "127.182.2.2:0",
-        ],
-    );
+    let (rep, ok) = charlie(&c, &s.trackerless_args("127.182.2.2:0"));
     assert!(ok, "{rep:#}");
     assert_eq!(rep["identical"], true);
     let dl = &rep["download"];
