@@ -35,13 +35,15 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Runs Alice, Bob and the Tracker in-process on loopback and Charlie through
-    /// steps 1, 2 and 3 on a random file; exits 0 only if every step passed.
+    /// steps 1, 2 and 3, then without the tracker through a DHT testnet (step 4) and
+    /// PEX (step 5), on a random file; exits 0 only if every step passed.
     Demo(course::demo::DemoArgs),
     /// A peer (alice, bob, or any section of config/peers.ini): serves chunks/<name>/.
     Peer(course::peer::PeerArgs),
     /// The tracker: GET_FILE_INFO over TCP, DISCOVER_TRACKER over UDP.
     Tracker(course::tracker::TrackerArgs),
-    /// Charlie, the client: step 1 (config files), 2 (tracker), 3 (broadcast).
+    /// Charlie, the client: step 1 (config files), 2 (tracker), 3 (broadcast), 4
+    /// (trackerless: a file id, the DHT, metadata and PEX), or any chain (--discovery).
     Charlie(course::charlie::CharlieArgs),
     /// The course's chunk tools.
     #[command(subcommand)]
