@@ -383,6 +383,31 @@ impl PeerStore {
         }
     }
 
+    /// BEP 51: up to `max` distinct info-hashes with a peer announced within the ttl,
+    /// chosen uniformly at random with `rng` (deterministic for a given RNG state: the
+    /// candidates are taken in the order of their latest announce).
+    pub fn sample_info_hashes<R: Rng + ?Sized>(
+        &self,
+        now: Instant,
+        max: usize,
+        rng: &mut R,
+    ) -> Vec<Id> {
+        let ttl = self.cfg.peer_ttl;
+        let mut live: Vec<Id> = self
+            .recency
+            .iter()
+            .filter(|(t, _)| now.saturating_duration_since(*t) < ttl)
+            .map(|(_, ih)| *ih)
+            .collect();
+        if live.len() > max {
+            let (chosen, _) = live.partial_shuffle(rng, max);
+            chosen.to_vec()
+        } else {
+            live.shuffle(rng);
+            live
+        }
+    }
+
     /// All stored peers of `info_hash` (including not yet expired ones past
     /// their ttl), in storage order.
     pub fn peers(&self, info_hash: &Id) -> &[Peer] {
