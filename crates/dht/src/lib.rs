@@ -16,6 +16,7 @@
 //! | [`limits`] | per-IP and global rate limits with bounded memory |
 //! | [`lookup`] | iterative find_node / get_peers / announce lookups with traces, and [`LookupResult::merge`] |
 //! | [`node`] | the node: `handle(now, from, bytes)`, `poll_transmit()`, `poll_timeout()`, events out |
+//! | [`crawl`] | a BEP 51 crawl as pure scheduling, with its politeness rules |
 //! | [`sim`] | thousands of nodes in one process, in simulated time |
 //! | [`error`] | [`ConfigError`], [`LookupError`], [`SimError`], [`ItemError`] |
 //!
@@ -49,6 +50,7 @@
 
 pub mod bep42;
 pub mod bep44;
+pub mod crawl;
 pub mod error;
 pub mod limits;
 pub mod lookup;
