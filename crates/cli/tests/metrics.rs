@@ -24,7 +24,8 @@ impl Drop for Killed {
 fn scrape(addr: &str) -> String {
     let mut s = TcpStream::connect(addr).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    s.write_all(b"GET /metrics HTTP/1.1\r\nHost: test\r\n\r\n").unwrap();
+    s.write_all(b"GET /metrics HTTP/1.1\r\nHost: test\r\n\r\n")
+        .unwrap();
     let mut page = String::new();
     s.read_to_string(&mut page).unwrap();
     let (head, body) = page.split_once("\r\n\r\n").expect("an HTTP answer");
@@ -42,7 +43,14 @@ fn the_metrics_page_passes_promtool() {
          or point SWARMLAB_PROMTOOL at a promtool binary"
     );
     let mut child = Command::new(swarmlab())
-        .args(["node", "--bind", "127.65.0.1:0", "--no-limits", "--stats-interval", "0"])
+        .args([
+            "node",
+            "--bind",
+            "127.65.0.1:0",
+            "--no-limits",
+            "--stats-interval",
+            "0",
+        ])
         .args(["--bootstrap", "127.65.0.1:9", "--metrics", "127.65.0.1:0"])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -66,10 +74,17 @@ fn the_metrics_page_passes_promtool() {
             _ => {}
         }
     }
-    let (udp, http) = (udp.expect("no UDP address"), http.expect("no metrics address"));
+    let (udp, http) = (
+        udp.expect("no UDP address"),
+        http.expect("no metrics address"),
+    );
     // Something to count: a find_node lookup against the node.
     let r = Command::new(swarmlab())
-        .args(["lookup", "0123456789abcdef0123456789abcdef01234567", "--find-node"])
+        .args([
+            "lookup",
+            "0123456789abcdef0123456789abcdef01234567",
+            "--find-node",
+        ])
         .args(["--bind", "127.65.0.2:0", "--bootstrap", &udp, "--json"])
         .stdin(Stdio::null())
         .output()
@@ -79,7 +94,9 @@ fn the_metrics_page_passes_promtool() {
     // The client's join and its lookup: find_node queries in.
     let find_nodes: u64 = page
         .lines()
-        .find_map(|l| l.strip_prefix("swarmlab_dht_queries_in_total{family=\"v4\",method=\"find_node\"} "))
+        .find_map(|l| {
+            l.strip_prefix("swarmlab_dht_queries_in_total{family=\"v4\",method=\"find_node\"} ")
+        })
         .and_then(|v| v.parse().ok())
         .unwrap_or(0);
     assert!(find_nodes >= 1, "{page}");
@@ -96,7 +113,10 @@ fn the_metrics_page_passes_promtool() {
         "item_store_items",
         "lookup_duration_seconds_bucket",
     ] {
-        assert!(page.contains(&format!("swarmlab_dht_{family}")), "no {family}:\n{page}");
+        assert!(
+            page.contains(&format!("swarmlab_dht_{family}")),
+            "no {family}:\n{page}"
+        );
     }
     let mut check = Command::new(&promtool)
         .args(["check", "metrics"])
@@ -105,7 +125,12 @@ fn the_metrics_page_passes_promtool() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    check.stdin.take().unwrap().write_all(page.as_bytes()).unwrap();
+    check
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(page.as_bytes())
+        .unwrap();
     let res = check.wait_with_output().unwrap();
     assert!(
         res.status.success() && res.stdout.is_empty() && res.stderr.is_empty(),
