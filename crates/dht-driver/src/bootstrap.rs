@@ -37,6 +37,11 @@ impl Resolver {
         })
     }
 
+    /// Resolves `name`.
+    pub(crate) fn resolve(&self, name: String) -> BoxFuture<'static, io::Result<Vec<SocketAddr>>> {
+        (self.0)(name)
+    }
+
     /// A resolver of one's own (a test's: slow, failing, or fixed answers).
     pub fn new(
         f: impl Fn(String) -> BoxFuture<'static, io::Result<Vec<SocketAddr>>> + Send + Sync + 'static,
@@ -95,7 +100,7 @@ pub(crate) fn spawn(
         loop {
             let mut left = Vec::new();
             for name in pending {
-                match (resolver.0)(name.clone()).await {
+                match resolver.resolve(name.clone()).await {
                     Ok(addrs) if !addrs.is_empty() => {
                         if tx.send(addrs).is_err() {
                             return;

@@ -11,7 +11,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 
@@ -68,21 +68,32 @@ enum Request {
     Bad,
 }
 
+/// Why no request head was read.
+#[derive(Debug, PartialEq, Eq)]
+enum NoHead {
+    /// The client closed before the blank line.
+    Closed,
+    /// Over [`MAX_REQUEST`] bytes without a blank line.
+    TooLong,
+}
+
 /// Reads the request head: up to the blank line, at most [`MAX_REQUEST`] bytes.
-async fn read_head(stream: &mut TcpStream) -> std::io::Result<Option<Vec<u8>>> {
+async fn read_head(
+    stream: &mut (impl AsyncRead + Unpin),
+) -> std::io::Result<Result<Vec<u8>, NoHead>> {
     let mut head = Vec::with_capacity(512);
     let mut buf = [0u8; 1024];
     loop {
         let n = stream.read(&mut buf).await?;
         if n == 0 {
-            return Ok(None);
+            return Ok(Err(NoHead::Closed));
         }
         head.extend_from_slice(&buf[..n]);
         if head.windows(4).any(|w| w == b"\r\n\r\n") || head.windows(2).any(|w| w == b"\n\n") {
-            return Ok(Some(head));
+            return Ok(Ok(head));
         }
         if head.len() > MAX_REQUEST {
-            return Ok(None);
+            return Ok(Err(NoHead::TooLong));
         }
     }
 }
@@ -109,7 +120,7 @@ fn parse(head: &[u8]) -> Request {
 
 async fn answer(mut stream: TcpStream, dht: &Dht) -> std::io::Result<()> {
     let head = match tokio::time::timeout(READ_TIMEOUT, read_head(&mut stream)).await {
-        Ok(r) => r?,
+        Ok(r) => r?.ok(),
         Err(_) => None,
     };
     let (status, body) = match head.as_deref().map(parse).unwrap_or(Request::Bad) {
@@ -140,6 +151,18 @@ async fn answer(mut stream: TcpStream, dht: &Dht) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_head_that_never_ends_is_cut_at_the_cap() {
+        let endless = vec![b'a'; 100 * MAX_REQUEST];
+        let mut input = &endless[..];
+        assert_eq!(read_head(&mut input).await.unwrap(), Err(NoHead::TooLong));
+        assert!(input.len() >= 98 * MAX_REQUEST, "read far past the cap");
+        let mut input = &b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n"[..];
+        assert!(read_head(&mut input).await.unwrap().is_ok());
+        let mut input = &b"GET /metr"[..];
+        assert_eq!(read_head(&mut input).await.unwrap(), Err(NoHead::Closed));
+    }
 
     #[test]
     fn request_lines() {
