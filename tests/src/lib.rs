@@ -10,8 +10,10 @@
 //! - [`python`], [`script`], [`require_libtorrent`]: the interpreter and the scripts.
 //! - [`swarm`]: a real libtorrent swarm on loopback (`swarm.py`), for the audit's
 //!   tests, its benchmark and the binary's.
+//! - [`raw_bt`]: a raw BitTorrent peer that sends what a hostile test asks for.
 #![forbid(unsafe_code)]
 
+pub mod raw_bt;
 pub mod swarm;
 
 use std::path::PathBuf;
@@ -51,7 +53,7 @@ mod tests {
 
     #[test]
     fn scripts_exist() {
-        for s in ["lt_net.py", "swarm.py"] {
+        for s in ["lt_net.py", "swarm.py", "lt_fetch.py"] {
             assert!(script(s).is_file(), "{}", script(s).display());
         }
     }

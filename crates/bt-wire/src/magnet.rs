@@ -81,8 +81,9 @@ impl Magnet {
             s.push_str(&percent::encode(t.as_bytes()));
         }
         for p in &self.peers {
+            // Endpoints verbatim: libtorrent 2.0 does not unescape `x.pe`.
             s.push_str("&x.pe=");
-            s.push_str(&percent::encode(p.as_bytes()));
+            s.push_str(&percent::encode_keeping(p.as_bytes(), b":[]"));
         }
         s
     }
@@ -110,6 +111,20 @@ mod tests {
         assert_eq!(b.info_hash, m.info_hash);
         let again = Magnet::parse(&m.to_link()).unwrap();
         assert_eq!(again, m);
+        assert!(
+            m.to_link().ends_with("&x.pe=127.0.0.2:6881"),
+            "{}",
+            m.to_link()
+        );
+        let v6 = Magnet {
+            peers: vec!["[::1]:6881".into()],
+            ..m.clone()
+        };
+        assert!(
+            v6.to_link().ends_with("&x.pe=[::1]:6881"),
+            "{}",
+            v6.to_link()
+        );
     }
 
     #[test]

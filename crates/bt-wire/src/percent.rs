@@ -9,10 +9,19 @@ use crate::error::PercentError;
 
 /// Percent-encode bytes for a URL query: unreserved characters stay, others become `%XX`.
 pub fn encode(bytes: &[u8]) -> String {
+    encode_keeping(bytes, b"")
+}
+
+/// [`encode`], but the bytes of `keep` are written as they are: for a value whose
+/// reader does not unescape (libtorrent 2.0 reads a magnet's `x.pe` endpoints verbatim,
+/// so `127.0.0.1%3A6881` would not parse; `:` and `[ ]` are allowed in a query by
+/// RFC 3986 anyway).
+pub fn encode_keeping(bytes: &[u8], keep: &[u8]) -> String {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
     let mut s = String::with_capacity(bytes.len() * 3);
     for &b in bytes {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') || keep.contains(&b)
+        {
             s.push(b as char);
         } else {
             s.push('%');

@@ -1,4 +1,5 @@
-//! The errors of a connection.
+//! The errors of the crate: [`ConnectionError`] (why a connection ended) and
+//! [`PieceError`] (why a piece source could not give a block).
 
 use std::time::Duration;
 
@@ -26,4 +27,35 @@ pub enum ConnectionError {
     /// Called again after the connection had already ended.
     #[error("the connection has ended")]
     Ended,
+}
+
+/// Why a [`crate::server::PieceSource`] could not give a block. The server rejects
+/// the request (BEP 6) and counts it; the connection goes on.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PieceError {
+    /// The piece is not held (any more).
+    #[error("piece {0} is not held")]
+    NotHeld(u32),
+    /// The piece's data does not hash to its SHA-1: never served.
+    #[error("piece {0} fails its SHA-1 check")]
+    Corrupt(u32),
+    /// The range is outside the piece.
+    #[error("piece {index}: {length} bytes at {begin} are outside the piece")]
+    OutOfRange {
+        /// Piece index.
+        index: u32,
+        /// Offset asked for.
+        begin: u32,
+        /// Length asked for.
+        length: u32,
+    },
+    /// Reading the storage failed.
+    #[error("reading piece {index}: {source}")]
+    Io {
+        /// Piece index.
+        index: u32,
+        /// Why.
+        source: std::io::Error,
+    },
 }

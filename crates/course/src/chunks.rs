@@ -1,4 +1,5 @@
-//! The course's helper scripts: `create_chunks.py`, `merge_chunks.py`, `check_file.py`.
+//! The course's helper scripts: `create_chunks.py`, `merge_chunks.py`, `check_file.py`,
+//! and the file's torrent (`config/file.torrent`, see [`crate::torrent`]).
 
 use std::fs;
 use std::io::{self, Read};
@@ -10,6 +11,7 @@ use swarmlab_course_wire::{ChunkHash, MAX_CHUNK_LEN};
 use crate::config::FileIni;
 use crate::error::ChunkError;
 use crate::layout::{check_name, chunk_file_name, sync_parent, temp_path, write_atomic, Layout};
+use crate::torrent::CourseTorrent;
 
 /// The course's default chunk size: 512 KiB.
 pub const DEFAULT_CHUNK_SIZE: usize = 512 * 1024;
@@ -57,7 +59,8 @@ fn read_full(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
 
 /// `create_chunks.py FILENAME`: splits `files/FILENAME` into chunks of `chunk_size`
 /// bytes, deletes every `*.bin` of chunks/{alice,bob,charlie}, writes each chunk to the
-/// directories of its owners and writes `config/file.ini`.
+/// directories of its owners and writes `config/file.ini`, then `config/file.torrent`
+/// (an empty file has no torrent: a stale file.torrent is removed instead).
 pub fn create(layout: &Layout, filename: &str, chunk_size: usize) -> Result<FileIni, ChunkError> {
     if chunk_size == 0 || chunk_size > MAX_CHUNK_SIZE {
         return Err(ChunkError::ChunkSize {
@@ -113,7 +116,28 @@ pub fn create(layout: &Layout, filename: &str, chunk_size: usize) -> Result<File
         fs::create_dir_all(parent).map_err(io_err(parent))?;
     }
     write_atomic(&cfg, ini.to_text().as_bytes()).map_err(io_err(&cfg))?;
+    if ini.chunks.is_empty() {
+        let t = layout.file_torrent();
+        match fs::remove_file(&t) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(io_err(&t)(e)),
+            _ => {}
+        }
+    } else {
+        // The piece length is the first chunk's size (see crate::torrent).
+        let piece = (chunk_size as u64).min(size);
+        CourseTorrent::new(filename, size, piece, &ini.chunks)?.write(layout)?;
+    }
     Ok(ini)
+}
+
+/// `chunks torrent`: builds the torrent of the file `config/file.ini` describes from
+/// the chunk files under `chunks/` (any of them: the course's own scripts' chunks
+/// too), checking their sizes, and writes `config/file.torrent`.
+pub fn torrent(layout: &Layout) -> Result<(FileIni, CourseTorrent), ChunkError> {
+    let ini = FileIni::load(&layout.file_ini())?;
+    let t = CourseTorrent::from_chunks(layout, &ini)?;
+    t.write(layout)?;
+    Ok((ini, t))
 }
 
 /// Concatenates `dir/<hash>.bin` for every hash, in order, into `dir/<filename>`
@@ -268,6 +292,26 @@ mod tests {
             .unwrap(),
             b"jumps"
         );
+    }
+
+    #[test]
+    fn create_writes_the_torrent_and_torrent_rebuilds_the_same() {
+        let (_d, l) = setup(b"The quick brown fox jumps");
+        let ini = create(&l, "hello.txt", 10).unwrap();
+        let written = CourseTorrent::load(&l).unwrap();
+        assert_eq!(written.chunks(), ini.chunks.as_slice());
+        fs::remove_file(l.file_torrent()).unwrap();
+        let (_, rebuilt) = torrent(&l).unwrap();
+        assert_eq!(rebuilt.file_id(), written.file_id());
+        assert_eq!(fs::read(l.file_torrent()).unwrap(), written.metainfo());
+        // An empty file: no torrent, and the stale one is gone.
+        fs::write(l.files_dir().join("e.bin"), b"").unwrap();
+        create(&l, "e.bin", 10).unwrap();
+        assert!(!l.file_torrent().exists());
+        assert!(matches!(
+            torrent(&l),
+            Err(ChunkError::Torrent(crate::error::TorrentError::NoChunks))
+        ));
     }
 
     #[test]

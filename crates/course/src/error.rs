@@ -6,7 +6,9 @@
 //! | [`UnsafeName`] | a name that would leave its directory (a peer's, or a file's from FILE_INFO) |
 //! | [`SizeError`] | parsing a size such as `512KiB` |
 //! | [`ChunkError`] | the chunk tools (create, merge, check) |
+//! | [`TorrentError`] | the file id: building, reading and writing `config/file.torrent` |
 //! | [`FileInfoError`] | the tracker, building its FILE_INFO |
+//! | [`DhtError`] | one DHT announce or lookup (counted, tried again later) |
 //! | [`DiscoveryError`] | one of Charlie's peer sources |
 //! | [`RequestError`] | one GET_CHUNK of the download engine (counted, never fatal) |
 //! | [`DownloadError`] | the download as a whole, with a [`MissingChunk`] per chunk left |
@@ -171,6 +173,9 @@ pub enum ChunkError {
     /// The file name would leave its directory.
     #[error(transparent)]
     Name(#[from] UnsafeName),
+    /// The file's torrent (config/file.torrent) cannot be built or written.
+    #[error(transparent)]
+    Torrent(#[from] TorrentError),
     /// Reading or writing a file failed.
     #[error("{path}: {source}")]
     Io {
@@ -179,6 +184,100 @@ pub enum ChunkError {
         /// Why.
         source: io::Error,
     },
+}
+
+/// Why a course file's torrent (its file id, `config/file.torrent`) cannot be built,
+/// read or written.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum TorrentError {
+    /// config/file.ini cannot be used.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// Neither config/file.torrent nor config/file.ini exists.
+    #[error("no file described: neither config/file.torrent nor {0} exists (run `swarmlab chunks create FILE`)")]
+    NoDescription(PathBuf),
+    /// file.ini lists no chunk (an empty file has no torrent: BitTorrent clients
+    /// refuse a torrent of no bytes).
+    #[error("the file has no chunk: an empty file has no torrent")]
+    NoChunks,
+    /// A chunk of file.ini has no file in any directory under `chunks/`, so its size
+    /// is unknown.
+    #[error("chunk {index} ({name}) is in no directory under {}: its size cannot be known", dir.display())]
+    NoChunkFile {
+        /// Its index in file.ini.
+        index: usize,
+        /// Its file name.
+        name: String,
+        /// The `chunks/` directory searched.
+        dir: PathBuf,
+    },
+    /// One chunk with two sizes in two directories.
+    #[error("chunk {index} is {first_size} bytes in {} but {second_size} bytes in {}", first.display(), second.display())]
+    SizeConflict {
+        /// Its index in file.ini.
+        index: usize,
+        /// The first file found.
+        first: PathBuf,
+        /// Its size.
+        first_size: u64,
+        /// The other file.
+        second: PathBuf,
+        /// Its size.
+        second_size: u64,
+    },
+    /// A chunk whose size breaks the rule of pieces: every chunk but the last has the
+    /// chunk size (the first chunk's), the last has 1 byte to the chunk size.
+    #[error(
+        "chunk {index} ({hash}) is {size} bytes, but {}",
+        if *last { format!("the last chunk must have 1 to {chunk_size} bytes (the first chunk's size)") }
+        else { format!("every chunk but the last must have the first chunk's {chunk_size} bytes") }
+    )]
+    ChunkSize {
+        /// Its index in file.ini.
+        index: usize,
+        /// Its hash, hex.
+        hash: String,
+        /// Its size.
+        size: u64,
+        /// The chunk size (the first chunk's size).
+        chunk_size: u64,
+        /// It is the last chunk.
+        last: bool,
+    },
+    /// A piece length of 0 or over the 64 MiB a CHUNK carries.
+    #[error("piece length {0} is outside 1 byte ..= 64 MiB (the most a CHUNK carries)")]
+    PieceLength(u64),
+    /// A length over what bencode's integers hold.
+    #[error("{0} bytes is too large for a torrent")]
+    TooLarge(u64),
+    /// file.torrent describes several files; a course file is one.
+    #[error("config/file.torrent describes several files; a course file is one")]
+    MultiFile,
+    /// The file's name would leave its directory.
+    #[error(transparent)]
+    Name(#[from] UnsafeName),
+    /// The torrent is not valid metainfo.
+    #[error("invalid torrent: {0}")]
+    Metainfo(#[from] swarmlab_bt_wire::MetainfoError),
+    /// Reading or writing a file failed.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: io::Error,
+    },
+}
+
+/// Why one DHT announce or lookup failed (the announcer and the tracker count it
+/// and try again later).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DhtError {
+    /// The DHT node failed the lookup or has stopped.
+    #[error("DHT: {0}")]
+    Dht(#[from] swarmlab_dht_driver::DriverError),
 }
 
 /// Why the tracker cannot build its FILE_INFO (it answers ERROR INVALID_REQUEST).

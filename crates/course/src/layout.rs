@@ -8,8 +8,9 @@ use swarmlab_course_wire::ChunkHash;
 
 use crate::error::UnsafeName;
 
-/// The course's project tree: `config/peers.ini`, `config/file.ini`, `files/`,
-/// `chunks/<name>/<sha1-hex>.bin`, all under one root (`--root`, default `.`).
+/// The course's project tree: `config/peers.ini`, `config/file.ini`,
+/// `config/file.torrent`, `files/`, `chunks/<name>/<sha1-hex>.bin`, all under one root
+/// (`--root`, default `.`).
 #[derive(Debug, Clone)]
 pub struct Layout {
     root: PathBuf,
@@ -34,6 +35,17 @@ impl Layout {
     /// `config/file.ini`.
     pub fn file_ini(&self) -> PathBuf {
         self.root.join("config").join("file.ini")
+    }
+
+    /// `config/file.torrent`: the course file as a BitTorrent v1 torrent (its info-hash
+    /// is the file id, see [`crate::torrent`]).
+    pub fn file_torrent(&self) -> PathBuf {
+        self.root.join("config").join("file.torrent")
+    }
+
+    /// `chunks/`, the parent of every peer's chunk directory.
+    pub fn chunks_root(&self) -> PathBuf {
+        self.root.join("chunks")
     }
 
     /// `files/`, where the original files are.

@@ -11,8 +11,13 @@
 //!   reads and writes them.
 //! - [`size`]: sizes on the command line (`512KiB`, `64MiB`).
 //! - [`chunks`]: the course's helper scripts (create, merge, check).
+//! - [`torrent`]: the file id: a course file as a BitTorrent v1 torrent,
+//!   `config/file.torrent` and the magnet link.
 //! - [`server`]: the request loop both TCP servers share, its limits and counters.
-//! - [`peer`]: Alice and Bob, serving `chunks/<name>/<sha1-hex>.bin`.
+//! - [`peer`]: Alice and Bob, serving `chunks/<name>/<sha1-hex>.bin` over the course
+//!   protocol and BitTorrent on one port.
+//! - [`announce`]: keys announced on the DHT on a schedule (a peer's file id and
+//!   chunks).
 //! - [`tracker`]: FILE_INFO over TCP, TRACKER_INFO over UDP.
 //! - [`running`]: those roles as tasks of this process.
 //! - [`discovery`]: Charlie's chain of peer sources (config, tracker, broadcast).
@@ -21,6 +26,7 @@
 //! - [`demo`]: the four roles in one process, Charlie through steps 1, 2 and 3.
 //! - [`error`]: every error type of the crate.
 
+pub mod announce;
 pub mod charlie;
 pub mod chunks;
 pub mod config;
@@ -33,6 +39,7 @@ pub mod peer;
 pub mod running;
 pub mod server;
 pub mod size;
+pub mod torrent;
 pub mod tracker;
 
 pub use layout::Layout;

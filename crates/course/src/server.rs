@@ -4,6 +4,12 @@
 //! from the 8-byte header alone ([`Header::classify_request`]) and never buffers a
 //! body it will not use: the body of an invalid message is discarded as it arrives.
 //! The connection stays open after an ERROR, as deployed servers keep it.
+//!
+//! A second protocol may share the port ([`Alternate`], [`serve_with`]): the first
+//! byte of a connection tells them apart. It is peeked, not read, so the protocol
+//! that takes the connection reads it from its first byte. Every course message
+//! starts with version 1; a BitTorrent handshake starts with 19 (the peers' BitTorrent
+//! mode). Anything else goes to the course loop, which answers it as it always has.
 
 use std::io;
 use std::net::SocketAddr;
@@ -11,6 +17,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures::future::BoxFuture;
 use swarmlab_course_wire::{
     error_message, ErrorCode, Header, MsgType, DEFAULT_MAX_MESSAGE, HEADER_LEN,
 };
@@ -56,6 +63,8 @@ pub struct ServerStats {
     pub bytes_sent: AtomicU64,
     /// ERROR replies sent, per code 0, 1 and 2 (other codes count as 2).
     pub errors_sent: [AtomicU64; 3],
+    /// Connections handed to the [`Alternate`] protocol (counted in `connections` too).
+    pub alternate_connections: AtomicU64,
 }
 
 impl ServerStats {
@@ -88,11 +97,33 @@ pub trait Responder: Send + Sync + 'static {
     fn respond(&self, body: &[u8], out: &mut Vec<u8>);
 }
 
+/// A second protocol on a course server's port, told apart by a connection's first
+/// byte (see the [module documentation](self)).
+pub trait Alternate: Send + Sync + 'static {
+    /// True when a connection whose first byte is `first` speaks this protocol. It
+    /// must never claim 1, the version byte of every course message.
+    fn claims(&self, first: u8) -> bool;
+    /// Serves such a connection to its end; nothing has been read from it.
+    fn serve(&self, stream: TcpStream) -> BoxFuture<'static, ()>;
+}
+
 /// Accepts connections on `listener` and serves each with `responder` until the task
 /// is dropped.
 pub async fn serve<R: Responder>(
     listener: TcpListener,
     responder: Arc<R>,
+    limits: ServerLimits,
+    stats: Arc<ServerStats>,
+) -> io::Result<()> {
+    serve_with(listener, responder, None, limits, stats).await
+}
+
+/// [`serve`], with connections whose first byte `alternate` claims handed to it.
+/// `max_conns` bounds the connections of both protocols together.
+pub async fn serve_with<R: Responder>(
+    listener: TcpListener,
+    responder: Arc<R>,
+    alternate: Option<Arc<dyn Alternate>>,
     limits: ServerLimits,
     stats: Arc<ServerStats>,
 ) -> io::Result<()> {
@@ -114,12 +145,49 @@ pub async fn serve<R: Responder>(
         };
         stats.connections.fetch_add(1, Ordering::Relaxed);
         let (responder, limits, stats) = (responder.clone(), limits.clone(), stats.clone());
+        let alternate = alternate.clone();
         tokio::spawn(async move {
+            let stream = match alternate {
+                Some(alt) => match dispatch(stream, peer, alt.as_ref(), &limits, &stats).await {
+                    Some(s) => s,
+                    None => return drop(permit),
+                },
+                None => stream,
+            };
             if let Err(e) = connection(stream, peer, responder, &limits, &stats).await {
                 tracing::debug!(%peer, "connection ended: {e}");
             }
             drop(permit);
         });
+    }
+}
+
+/// Peeks at the first byte: the stream back for the course loop, or `None` once the
+/// alternate protocol has served it (or it closed or idled before its first byte).
+async fn dispatch(
+    stream: TcpStream,
+    peer: SocketAddr,
+    alt: &dyn Alternate,
+    limits: &ServerLimits,
+    stats: &ServerStats,
+) -> Option<TcpStream> {
+    let mut first = [0u8; 1];
+    match timeout(limits.idle_timeout, stream.peek(&mut first)).await {
+        Err(_) => {
+            tracing::debug!(%peer, "idle for {:?}: closing", limits.idle_timeout);
+            None
+        }
+        Ok(Ok(0)) => None,
+        Ok(Err(e)) => {
+            tracing::debug!(%peer, "connection ended: {e}");
+            None
+        }
+        Ok(Ok(_)) if alt.claims(first[0]) => {
+            stats.alternate_connections.fetch_add(1, Ordering::Relaxed);
+            alt.serve(stream).await;
+            None
+        }
+        Ok(Ok(_)) => Some(stream),
     }
 }
 

@@ -1,17 +1,19 @@
-//! `swarmlab tracker`: GET_FILE_INFO over TCP, DISCOVER_TRACKER over UDP.
+//! `swarmlab tracker`: GET_FILE_INFO over TCP, DISCOVER_TRACKER over UDP, and with
+//! `--dht` the DHT's peers of the file merged into FILE_INFO.
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::{Context, Result};
 use clap::Args;
 use swarmlab_course::config::PeersIni;
 use swarmlab_course::server::{self, ServerStats};
-use swarmlab_course::tracker::{self, TrackerResponder, DISCOVERY_PORT};
+use swarmlab_course::tracker::{self, DhtOptions, DhtPeers, TrackerResponder, DISCOVERY_PORT};
 use swarmlab_course::Layout;
 
-use super::{limits, ServerArgs};
+use super::{limits, DhtArgs, ServerArgs};
 
 /// Arguments of `swarmlab tracker`.
 #[derive(Args)]
@@ -27,6 +29,14 @@ pub struct TrackerArgs {
     /// Do not answer discovery.
     #[arg(long)]
     pub no_discovery: bool,
+    #[command(flatten)]
+    pub dht: DhtArgs,
+    /// With --dht: seconds between two DHT lookups of the file id.
+    #[arg(long, default_value_t = 60, requires = "dht")]
+    pub dht_refresh: u64,
+    /// With --dht: also look up every chunk's id (one lookup per chunk per refresh).
+    #[arg(long, requires = "dht")]
+    pub dht_chunks: bool,
 }
 
 /// Runs `swarmlab tracker`.
@@ -50,9 +60,38 @@ pub async fn run(layout: &Layout, a: TrackerArgs) -> Result<ExitCode> {
         listener.local_addr()?
     );
     let stats = Arc::new(ServerStats::default());
+    let (responder, refresh) = match a.dht.start(listener.local_addr()?).await? {
+        Some(dht) => {
+            println!(
+                "tracker {:?}: DHT node {} on UDP {}, FILE_INFO augmented by the DHT (lookups every {} s{})",
+                a.name,
+                dht.id(),
+                dht.local_addr(),
+                a.dht_refresh.max(1),
+                if a.dht_chunks { ", chunk ids too" } else { "" }
+            );
+            let peers = Arc::new(DhtPeers::default());
+            let opts = DhtOptions {
+                refresh: Duration::from_secs(a.dht_refresh.max(1)),
+                chunks: a.dht_chunks,
+                ..DhtOptions::default()
+            };
+            let task = tokio::spawn(tracker::dht::refresh(
+                layout.clone(),
+                Arc::new(dht),
+                peers.clone(),
+                opts,
+            ));
+            (
+                TrackerResponder::with_dht(layout.clone(), peers),
+                Some(task),
+            )
+        }
+        None => (TrackerResponder::new(layout.clone()), None),
+    };
     let tcp = server::serve(
         listener,
-        Arc::new(TrackerResponder::new(layout.clone())),
+        Arc::new(responder),
         limits(&a.server),
         stats.clone(),
     );
@@ -72,6 +111,9 @@ pub async fn run(layout: &Layout, a: TrackerArgs) -> Result<ExitCode> {
         r = tcp => r?,
         r = udp => r?,
         _ = tokio::signal::ctrl_c() => {}
+    }
+    if let Some(t) = refresh {
+        t.abort();
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -8,7 +8,7 @@ fn chunk_tools_reproduce_the_course_scripts() {
     r.write("files/hello.txt", b"The quick brown fox jumps");
     let out = r.run(&["chunks", "create", "hello.txt", "--chunk-size", "10"]);
     assert!(out.status.success());
-    assert_eq!(String::from_utf8_lossy(&out.stdout), "Done\n");
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("Done\nmagnet:?xt=urn:btih:"));
     assert_eq!(
         String::from_utf8(r.read("config/file.ini")).unwrap(),
         "[description]\nfilename = hello.txt\nchunks_count = 3\n\n[chunks]\n0 = 4d39faadbf264f3fb59268228994276c36fc3172\n1 = 729e3121ba0b87facdd975695c0e907a1f89d244\n2 = eda92612cf24747e95b6d9df90a329a254dcfa36\n\n[chunks_peers]\n0 = alice\n1 = alice, bob\n2 = bob\n\n"

@@ -1,8 +1,9 @@
-//! Alice and Bob: serve `chunks/<name>/<sha1-hex>.bin` over TCP with GET_CHUNK/CHUNK.
+//! The course protocol side of a peer: `chunks/<name>/<sha1-hex>.bin` served with
+//! GET_CHUNK/CHUNK.
 //!
 //! The directory is the truth: every request opens the file anew, so a chunk deleted
-//! while the peer runs is CHUNK_NOT_FOUND and one added is served. The peer does not
-//! hash what it serves (the client verifies every chunk).
+//! while the peer runs is CHUNK_NOT_FOUND and one added is served. Over the course
+//! protocol the peer does not hash what it serves (the client verifies every chunk).
 
 use std::io::Read;
 use std::path::PathBuf;
