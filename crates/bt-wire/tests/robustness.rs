@@ -75,7 +75,7 @@ fn seeds() -> Vec<Vec<u8>> {
         b"d1:ai1e1:bl3:xyzi-5eee".to_vec(),
         tracker::http_response_body(1800, &peers),
         b"d14:failure reason7:go awaye".to_vec(),
-        tracker::udp_connect_response(0x0102_0304, 0x4172_7101_980).to_vec(),
+        tracker::udp_connect_response(0x0102_0304, 0x0417_2710_1980).to_vec(),
         tracker::udp_announce_response(0x0102_0304, 60, 1, 2, &peers[..1]),
         tracker::udp_error_response(0x0102_0304, "no"),
         tracker::udp_connect_request(0x0102_0304).to_vec(),

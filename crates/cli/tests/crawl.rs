@@ -16,8 +16,8 @@ fn the_crawl_finds_what_libtorrent_and_swarmlab_nodes_announced() {
     let mut lt = LtNet::start(8, "127.58.0.1", 7400, &[]);
     lt.settle();
     let boot = lt.addr(0);
-    let mut a = OurNode::start("127.58.1.1:7400", &[boot.clone()]);
-    let mut b = OurNode::start("127.58.1.2:7400", &[boot.clone()]);
+    let mut a = OurNode::start("127.58.1.1:7400", std::slice::from_ref(&boot));
+    let mut b = OurNode::start("127.58.1.2:7400", std::slice::from_ref(&boot));
     assert!(a.wait_table(8, Duration::from_secs(30)) >= 8);
     assert!(b.wait_table(8, Duration::from_secs(30)) >= 8);
     // Three torrents added in libtorrent clients, two announced by swarmlab.
