@@ -25,6 +25,7 @@ use prometheus_client::metrics::gauge::ConstGauge;
 use prometheus_client::metrics::MetricType;
 use prometheus_client::registry::Registry;
 use swarmlab_dht::node::LatencyHistogram;
+use swarmlab_dht::Stats;
 
 use crate::Snapshot;
 
@@ -84,8 +85,7 @@ impl Stacks {
     fn gauge(
         &self,
         enc: &mut DescriptorEncoder<'_>,
-        name: &str,
-        help: &str,
+        (name, help): (&str, &str),
         f: impl Fn(&Snapshot) -> Vec<(Labels, f64)>,
     ) -> fmt::Result {
         write(enc, name, help, MetricType::Gauge, self.each(f))
@@ -129,6 +129,94 @@ fn buckets(h: &LatencyHistogram) -> Vec<(f64, u64)> {
     out
 }
 
+/// The counters labelled by the family only: name, help, value.
+type Plain = (&'static str, &'static str, fn(&Stats) -> u64);
+
+fn plain_counters() -> [Plain; 9] {
+    [
+        ("replies_sent", "Replies sent to queries.", |s| {
+            s.replies_sent
+        }),
+        ("responses_in", "Responses to our queries, accepted.", |s| {
+            s.responses_in
+        }),
+        ("timeouts", "Queries of ours not answered in time.", |s| {
+            s.timeouts
+        }),
+        ("datagrams_in", "Datagrams received.", |s| s.datagrams_in),
+        ("datagrams_out", "Datagrams sent.", |s| s.datagrams_out),
+        ("announces_stored", "announce_peer queries stored.", |s| {
+            s.announces_stored
+        }),
+        ("items_stored", "BEP 44 puts stored.", |s| s.items_stored),
+        ("items_refused", "BEP 44 puts refused.", |s| s.items_refused),
+        (
+            "lookups",
+            "Lookups finished (ours and the node's own).",
+            |s| s.lookup_ms.count,
+        ),
+    ]
+}
+
+/// The counters labelled by a `reason` too: name, help, (reason, value) of each.
+type Reasons = (
+    &'static str,
+    &'static str,
+    fn(&Stats) -> [(&'static str, u64); 4],
+);
+
+fn reason_counters() -> [Reasons; 2] {
+    [
+        (
+            "refused",
+            "Packets refused by the rate limits, by limit.",
+            |s| {
+                [
+                    ("rate_limited", s.rate_limited),
+                    ("blocked", s.blocked),
+                    ("reply_cap", s.replies_capped),
+                    ("outgoing_cap", s.outgoing_capped),
+                ]
+            },
+        ),
+        (
+            "dropped",
+            "Datagrams dropped unanswered or unused, by reason.",
+            |s| {
+                [
+                    ("oversized", s.oversized),
+                    ("garbage", s.garbage),
+                    ("bad_query", s.bad_queries),
+                    ("bad_response", s.bad_responses),
+                ]
+            },
+        ),
+    ]
+}
+
+/// The gauges labelled by the family only: name, help, value.
+type PlainGauge = (&'static str, &'static str, fn(&Snapshot) -> usize);
+
+fn plain_gauges() -> [PlainGauge; 5] {
+    [
+        (
+            "peer_store_info_hashes",
+            "Info-hashes in the peer store.",
+            |s| s.info_hashes_stored,
+        ),
+        ("peer_store_peers", "Peers in the peer store.", |s| {
+            s.peers_stored
+        }),
+        ("item_store_items", "BEP 44 items stored.", |s| {
+            s.items_stored
+        }),
+        ("lookups_running", "Lookups running.", |s| s.lookups_running),
+        ("uptime_seconds", "Seconds since the node started.", |s| {
+            s.uptime_s as usize
+        }),
+    ]
+}
+
 impl Collector for Stacks {
     fn encode(&self, mut enc: DescriptorEncoder<'_>) -> fmt::Result {
         let e = &mut enc;
@@ -149,15 +237,6 @@ impl Collector for Stacks {
                 s.stats.queries_out.iter().map(|(m, n)| (m.to_owned(), n)),
             )
         })?;
-        self.counter(e, "replies_sent", "Replies sent to queries.", |s| {
-            one(s.stats.replies_sent)
-        })?;
-        self.counter(
-            e,
-            "responses_in",
-            "Responses to our queries, accepted.",
-            |s| one(s.stats.responses_in),
-        )?;
         self.counter(e, "errors_sent", "Error replies sent, by KRPC code.", |s| {
             codes(&s.stats.errors_sent_by_code)
         })?;
@@ -167,74 +246,20 @@ impl Collector for Stacks {
             "Error replies received, by KRPC code.",
             |s| codes(&s.stats.errors_in_by_code),
         )?;
-        self.counter(
-            e,
-            "timeouts",
-            "Queries of ours not answered in time.",
-            |s| one(s.stats.timeouts),
-        )?;
-        self.counter(
-            e,
-            "refused",
-            "Packets refused by the rate limits, by limit.",
-            |s| {
-                let st = &s.stats;
-                by(
-                    "reason",
-                    [
-                        ("rate_limited".to_owned(), st.rate_limited),
-                        ("blocked".to_owned(), st.blocked),
-                        ("reply_cap".to_owned(), st.replies_capped),
-                        ("outgoing_cap".to_owned(), st.outgoing_capped),
-                    ],
-                )
-            },
-        )?;
-        self.counter(e, "datagrams_in", "Datagrams received.", |s| {
-            one(s.stats.datagrams_in)
-        })?;
-        self.counter(e, "datagrams_out", "Datagrams sent.", |s| {
-            one(s.stats.datagrams_out)
-        })?;
-        self.counter(
-            e,
-            "dropped",
-            "Datagrams dropped unanswered or unused, by reason.",
-            |s| {
-                let st = &s.stats;
-                by(
-                    "reason",
-                    [
-                        ("oversized".to_owned(), st.oversized),
-                        ("garbage".to_owned(), st.garbage),
-                        ("bad_query".to_owned(), st.bad_queries),
-                        ("bad_response".to_owned(), st.bad_responses),
-                    ],
-                )
-            },
-        )?;
-        self.counter(
-            e,
-            "announces_stored",
-            "announce_peer queries stored.",
-            |s| one(s.stats.announces_stored),
-        )?;
-        self.counter(e, "items_stored", "BEP 44 puts stored.", |s| {
-            one(s.stats.items_stored)
-        })?;
-        self.counter(e, "items_refused", "BEP 44 puts refused.", |s| {
-            one(s.stats.items_refused)
-        })?;
-        self.counter(
-            e,
-            "lookups",
-            "Lookups finished (ours and the node's own).",
-            |s| one(s.stats.lookup_ms.count),
-        )?;
+        for (name, help, value) in plain_counters() {
+            self.counter(e, name, help, |s| one(value(&s.stats)))?;
+        }
+        for (name, help, values) in reason_counters() {
+            self.counter(e, name, help, |s| {
+                by("reason", values(&s.stats).map(|(r, n)| (r.to_owned(), n)))
+            })?;
+        }
         self.gauge(
             e,
-            "routing_table_nodes",
-            "Routing-table nodes per bucket and state.",
+            (
+                "routing_table_nodes",
+                "Routing-table nodes per bucket and state.",
+            ),
             |s| {
                 s.buckets
                     .iter()
@@ -257,8 +282,10 @@ impl Collector for Stacks {
         )?;
         self.gauge(
             e,
-            "routing_table_cached",
-            "Replacement-cache candidates per bucket.",
+            (
+                "routing_table_cached",
+                "Replacement-cache candidates per bucket.",
+            ),
             |s| {
                 by(
                     "bucket",
@@ -268,27 +295,9 @@ impl Collector for Stacks {
                 )
             },
         )?;
-        self.gauge(
-            e,
-            "peer_store_info_hashes",
-            "Info-hashes in the peer store.",
-            |s| one(s.info_hashes_stored as u64),
-        )?;
-        self.gauge(e, "peer_store_peers", "Peers in the peer store.", |s| {
-            one(s.peers_stored as u64)
-        })?;
-        self.gauge(e, "item_store_items", "BEP 44 items stored.", |s| {
-            one(s.items_stored as u64)
-        })?;
-        self.gauge(e, "lookups_running", "Lookups running.", |s| {
-            one(s.lookups_running as u64)
-        })?;
-        self.gauge(
-            e,
-            "uptime_seconds",
-            "Seconds since the node started.",
-            |s| one(s.uptime_s as u64),
-        )?;
+        for (name, help, value) in plain_gauges() {
+            self.gauge(e, (name, help), |s| one(value(s) as u64))?;
+        }
         let mut m = e.encode_descriptor(
             "lookup_duration_seconds",
             "How long lookups took, on the node's clock.",

@@ -359,11 +359,6 @@ fn write_args(q: &Query, out: &mut Vec<u8>) {
             put_bytes(out, &target.0);
             put_want(out, want);
         }
-        Method::SampleInfohashes { target, want } => {
-            put_bytes(out, b"target");
-            put_bytes(out, &target.0);
-            put_want(out, want);
-        }
         Method::Put(p) => {
             if let Some(k) = &p.k {
                 put_bytes(out, b"k");
@@ -383,7 +378,7 @@ fn write_args(q: &Query, out: &mut Vec<u8>) {
             put_bytes(out, b"v");
             out.extend_from_slice(&p.v);
         }
-        Method::FindNode { target, want } => {
+        Method::FindNode { target, want } | Method::SampleInfohashes { target, want } => {
             put_bytes(out, b"target");
             put_bytes(out, &target.0);
             put_want(out, want);
@@ -535,12 +530,6 @@ impl Serialize for Args<'_> {
                     map.serialize_entry("want", &WantList(want))?;
                 }
             }
-            Method::SampleInfohashes { target, want } => {
-                map.serialize_entry("target", Bytes::new(&target.0))?;
-                if !want.is_empty() {
-                    map.serialize_entry("want", &WantList(want))?;
-                }
-            }
             Method::Put(p) => {
                 if let Some(k) = &p.k {
                     map.serialize_entry("k", Bytes::new(k))?;
@@ -557,7 +546,7 @@ impl Serialize for Args<'_> {
                 map.serialize_entry("token", Bytes::new(&p.token))?;
                 map.serialize_entry("v", &Raw(&p.v))?;
             }
-            Method::FindNode { target, want } => {
+            Method::FindNode { target, want } | Method::SampleInfohashes { target, want } => {
                 map.serialize_entry("target", Bytes::new(&target.0))?;
                 if !want.is_empty() {
                     map.serialize_entry("want", &WantList(want))?;
