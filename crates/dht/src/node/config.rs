@@ -42,7 +42,8 @@ pub struct NodeConfig {
     pub request_timeout: Duration,
     /// A request unanswered this long stops holding a lookup slot.
     pub soft_timeout: Duration,
-    /// BEP 43: we send `ro: 1` and others do not add us to their tables.
+    /// BEP 43: we send `ro: 1` so that others do not add us to their tables, and we
+    /// answer no query.
     pub read_only: bool,
     /// Rate limits on queries in, replies out and queries out ([`Limits::unlimited`]
     /// turns them off).

@@ -50,6 +50,10 @@ impl Node {
             DecodeError::Garbage { .. } => self.stats.garbage += 1,
             DecodeError::UnknownMethod { .. } | DecodeError::InvalidQuery { .. } => {
                 self.stats.bad_queries += 1;
+                if self.cfg.read_only {
+                    self.stats.read_only_unanswered += 1;
+                    return;
+                }
                 if !self.admit_query(now, from) {
                     return;
                 }

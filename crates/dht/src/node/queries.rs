@@ -27,6 +27,11 @@ impl Node {
         other: Option<&RoutingTable>,
     ) {
         self.stats.queries_in.bump(&q.method);
+        // BEP 43: a read-only node answers no query (and so lands in no table).
+        if self.cfg.read_only {
+            self.stats.read_only_unanswered += 1;
+            return;
+        }
         if !self.admit_query(now, from) {
             return;
         }

@@ -182,6 +182,8 @@ pub struct Stats {
     pub blocked: u64,
     /// Queries dropped by the global reply cap.
     pub replies_capped: u64,
+    /// Queries left unanswered because the node is read-only (BEP 43).
+    pub read_only_unanswered: u64,
     /// Queries of ours delayed by the outgoing-query cap.
     pub outgoing_capped: u64,
     /// `announce_peer` queries stored.

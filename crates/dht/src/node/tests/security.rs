@@ -222,3 +222,36 @@ fn set_id_rebuilds_the_table_and_reports_it() {
         "the same id again changes nothing"
     );
 }
+
+#[test]
+fn a_read_only_node_answers_no_query() {
+    let now = Instant::now();
+    let mut n = Node::new(
+        now,
+        NodeConfig {
+            seed: 3,
+            read_only: true,
+            ..NodeConfig::default()
+        },
+    )
+    .unwrap();
+    let from: SocketAddr = "198.51.100.7:6881".parse().unwrap();
+    let ping = Message::query(
+        TransactionId::new(b"aa".to_vec()),
+        Id([7; 20]),
+        Method::Ping,
+    );
+    n.handle(now, from, &ping.encode());
+    n.handle(
+        now,
+        from,
+        b"d1:ad2:id20:abcdefghij0123456789e1:q4:vote1:t2:bb1:y1:qe",
+    );
+    assert!(n.poll_transmit().is_none(), "a read-only node answered");
+    assert_eq!(n.stats().read_only_unanswered, 2);
+    assert!(n.table().is_empty());
+    // It still sends its own queries, with `ro`.
+    n.query(now, from, Method::Ping).unwrap();
+    let q = Message::decode(&n.poll_transmit().unwrap().payload).unwrap();
+    assert!(matches!(q.body, Body::Query(ref q) if q.read_only));
+}
