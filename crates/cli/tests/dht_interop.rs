@@ -184,16 +184,21 @@ fn libtorrent_nodes_bootstrap_from_our_node_alone() {
     // complete after about 35 s: a 60 s deadline.
     let deadline = Instant::now() + Duration::from_secs(60);
     let mut live = vec![0; LT_NODES];
+    let lt_addrs: Vec<String> = (0..LT_NODES).map(|i| lt.addr(i)).collect();
     loop {
         let v = lt.cmd("table all", Duration::from_secs(10));
         for (i, t) in v["tables"].as_array().unwrap().iter().enumerate() {
-            live[i] = t["live"]
+            // The other libtorrent nodes among its live nodes (once each).
+            let mut others: Vec<&str> = t["live"]
                 .as_array()
                 .unwrap()
                 .iter()
                 .filter_map(|n| n["addr"].as_str())
-                .filter(|a| *a != ours.addr)
-                .count();
+                .filter(|a| lt_addrs.iter().any(|l| l == a) && *a != lt_addrs[i])
+                .collect();
+            others.sort_unstable();
+            others.dedup();
+            live[i] = others.len();
         }
         if live.iter().all(|&n| n == LT_NODES - 1) {
             break;
