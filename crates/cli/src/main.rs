@@ -54,6 +54,12 @@ enum Command {
     Lookup(dht::lookup::LookupArgs),
     /// N DHT nodes in this process, each on its own 127.x.y.z address.
     Testnet(dht::testnet::TestnetArgs),
+    /// Stores a BEP 44 item in the DHT (immutable, or mutable with --key).
+    Put(dht::put::PutArgs),
+    /// Fetches a BEP 44 item from the DHT, checked against its target.
+    Get(dht::get::GetArgs),
+    /// Walks the DHT with BEP 51 sample_infohashes and lists the info-hashes found.
+    Crawl(dht::crawl::CrawlArgs),
     /// Connects to every peer of a torrent (BEP 3/6/9/10/11) and records what each says.
     Audit(audit::AuditArgs),
 }
@@ -104,6 +110,9 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Node(a) => dht::node::run(a).await,
         Command::Lookup(a) => dht::lookup::run(a).await,
         Command::Testnet(a) => dht::testnet::run(a).await,
+        Command::Put(a) => dht::put::run(a).await,
+        Command::Get(a) => dht::get::run(a).await,
+        Command::Crawl(a) => dht::crawl::run(a).await,
         Command::Audit(a) => audit::run(a).await,
     }
 }

@@ -228,7 +228,7 @@ impl Lookup {
             if !out.is_empty() || !self.search_done() {
                 return out;
             }
-            if let LookupKind::Announce { .. } = self.kind {
+            if self.kind.store_method().is_some() {
                 self.announcing = true;
                 let targets: Vec<Planned> = self
                     .candidates
@@ -284,10 +284,9 @@ impl Lookup {
             node: p.addr,
             id,
             distance_bits: id.map(|i| i.distance_bits(&self.target)),
-            method: if announce {
-                "announce_peer"
-            } else {
-                self.kind.method()
+            method: match self.kind.store_method() {
+                Some(m) if announce => m,
+                _ => self.kind.method(),
             },
             sent_ms: ms(now - self.started),
             rtt_ms: None,
@@ -430,6 +429,7 @@ impl Lookup {
             timeouts,
             elapsed_ms: ms(now - self.started),
             trace: self.trace,
+            item: None,
         }
     }
 

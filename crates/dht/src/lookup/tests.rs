@@ -160,6 +160,7 @@ fn result_with(closest: &[(u8, u16)], peers: &[u16], elapsed_ms: f64) -> LookupR
         timeouts: 1,
         elapsed_ms,
         trace: Vec::new(),
+        item: None,
     }
 }
 
