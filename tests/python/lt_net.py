@@ -26,6 +26,25 @@ then reads commands on stdin, one per line, and answers each with one JSON line
     table <i|all> [secs]          -> {"ok": true, "tables": [{"i", "live": [{"id","addr"}],
                                      "saved": ["ip:port"], "buckets": [[nodes, repl], ...]}]}
                                      (dht_live_nodes, dht_state()'s nodes, dht_stats)
+    put_immutable <i> <v-hex>     -> {"ok": true, "target": hex, "stored": n}
+                                     dht_put_immutable_item of the bencoded value v;
+                                     waits for its dht_put_alert
+    get_immutable <i> <target> [secs]
+                                  -> {"ok": true, "v": hex or null}
+                                     dht_get_immutable_item; the bencoded item found
+    put_mutable <i> <seed> <pub> <salt-hex> <data-hex>
+                                  -> {"ok": true, "target", "stored", "seq", "sig"}
+                                     dht_put_mutable_item with the ed25519 key of the
+                                     32-byte seed (libtorrent's 64-byte secret key is
+                                     SHA-512(seed), clamped) and its public key; the
+                                     value is the bencoded string of data; libtorrent
+                                     signs it with the next sequence number it finds
+    get_mutable <i> <pub> <salt-hex> [secs]
+                                  -> {"ok": true, "v": hex or null, "seq", "sig",
+                                     "authoritative"} (dht_mutable_item_alert)
+    sample <i> <ip:port> <target> [secs]
+                                  -> {"ok": true, "interval", "num", "samples": [hex],
+                                     "nodes": n} (dht_sample_infohashes to one node)
     quit                          -> {"ok": true}, then exits
 
 With --log FILE every DHT log line and packet libtorrent reports (dht_log_alert,
@@ -33,6 +52,7 @@ dht_pkt_alert) is appended to FILE, to see why libtorrent refuses something.
 """
 
 import argparse
+import hashlib
 import ipaddress
 import json
 import shutil
@@ -63,6 +83,16 @@ def compact_addr(b):
     return b.hex()
 
 
+def item_bencode(item):
+    """The bencoded item of a dht_*_item_alert, as hex (None when nothing was found).
+    The binding hands the item as {"key": ..., "value": <the item>}."""
+    if isinstance(item, dict) and "value" in item and "key" in item:
+        item = item["value"]
+    if item is None or item == {} or item == b"":
+        return None
+    return lt.bencode(item).hex()
+
+
 class Net:
     def __init__(self, n, first, port, log):
         self.lock = threading.Condition()
@@ -75,6 +105,7 @@ class Net:
         self.peers_done = {}  # (i, ih) -> number of reply alerts
         self.live = {}  # i -> list of {"id", "addr"} (latest dht_live_nodes_alert)
         self.stats = {}  # i -> buckets (latest dht_stats_alert)
+        self.alerts = {}  # (i, kind, key) -> latest BEP 44 / BEP 51 alert fields
         mask = (
             lt.alert_category.dht
             | lt.alert_category.dht_operation
@@ -160,9 +191,45 @@ class Net:
             with self.lock:
                 self.stats[i] = [[b["num_nodes"], b["num_replacements"]] for b in a.routing_table]
                 self.lock.notify_all()
+        elif isinstance(a, lt.dht_put_alert):
+            key = bytes(a.public_key).hex() if any(bytes(a.public_key)) else str(a.target)
+            self.record(i, "put", key, {"stored": a.num_success, "seq": a.seq,
+                                        "sig": bytes(a.signature).hex(), "target": str(a.target)})
+        elif isinstance(a, lt.dht_immutable_item_alert):
+            v = item_bencode(a.item)
+            self.record(i, "get_immutable", str(a.target), {"v": v})
+        elif isinstance(a, lt.dht_mutable_item_alert):
+            v = item_bencode(a.item)
+            self.record(i, "get_mutable", bytes(a.key).hex(),
+                        {"v": v, "seq": a.seq, "sig": bytes(a.signature).hex(),
+                         "authoritative": bool(a.authoritative)})
+        elif isinstance(a, lt.dht_sample_infohashes_alert):
+            ep = a.endpoint
+            self.record(i, "sample", "%s:%d" % (ep[0], ep[1]),
+                        {"interval": int(a.interval.total_seconds()) if hasattr(a.interval, "total_seconds") else a.interval,
+                         "num": a.num_infohashes,
+                         "samples": [str(h) for h in a.samples],
+                         "nodes": a.num_nodes})
         elif logf is not None and isinstance(a, (lt.dht_log_alert, lt.dht_pkt_alert)):
             logf.write("%.3f node%d %s\n" % (time.time(), i, a.message()))
             logf.flush()
+
+    def record(self, i, kind, key, fields):
+        with self.lock:
+            self.alerts[(i, kind, key)] = fields
+            self.lock.notify_all()
+
+    def await_alert(self, i, kind, key, secs, done=lambda f: True):
+        """The fields of the latest alert of `kind` for `key` once `done` holds, or the
+        latest one (or None) after `secs`."""
+        k = (i, kind, key)
+        self.wait(lambda: k in self.alerts and done(self.alerts[k]), secs)
+        with self.lock:
+            return self.alerts.get(k)
+
+    def forget(self, i, kind, key):
+        with self.lock:
+            self.alerts.pop((i, kind, key), None)
 
     def wait(self, pred, secs):
         deadline = time.time() + secs
@@ -233,6 +300,60 @@ class Net:
                 time.sleep(0.3)
             with self.lock:
                 return {"peers": sorted(self.peers.get(key, set())), "replies": self.peers_done.get(key, 0)}
+        if c == "put_immutable":
+            i = self.which(words[1])[0]
+            # libtorrent stores the entry re-encoded (dictionary keys sorted).
+            v = lt.bencode(lt.bdecode(bytes.fromhex(words[2])))
+            target = hashlib.sha1(v).hexdigest()
+            self.forget(i, "put", target)
+            self.sessions[i].dht_put_immutable_item(lt.bdecode(v))
+            got = self.await_alert(i, "put", target, 30)
+            if got is None:
+                raise RuntimeError("no dht_put_alert for %s" % target)
+            return {"target": target, "stored": got["stored"]}
+        if c == "get_immutable":
+            i = self.which(words[1])[0]
+            target = words[2].lower()
+            secs = float(words[3]) if len(words) > 3 else 20.0
+            self.forget(i, "get_immutable", target)
+            self.sessions[i].dht_get_immutable_item(lt.sha1_hash(bytes.fromhex(target)))
+            got = self.await_alert(i, "get_immutable", target, secs)
+            return {"v": got["v"] if got else None}
+        if c == "put_mutable":
+            i = self.which(words[1])[0]
+            seed, pub = bytes.fromhex(words[2]), bytes.fromhex(words[3])
+            salt, data = bytes.fromhex(words[4]), bytes.fromhex(words[5])
+            h = bytearray(hashlib.sha512(seed).digest())
+            h[0] &= 248
+            h[31] &= 63
+            h[31] |= 64
+            self.forget(i, "put", pub.hex())
+            self.sessions[i].dht_put_mutable_item(bytes(h), pub, data, salt)
+            got = self.await_alert(i, "put", pub.hex(), 30)
+            if got is None:
+                raise RuntimeError("no dht_put_alert for key %s" % pub.hex())
+            return got
+        if c == "get_mutable":
+            i = self.which(words[1])[0]
+            pub, salt = bytes.fromhex(words[2]), bytes.fromhex(words[3])
+            secs = float(words[4]) if len(words) > 4 else 20.0
+            self.forget(i, "get_mutable", pub.hex())
+            self.sessions[i].dht_get_mutable_item(pub, salt)
+            got = self.await_alert(i, "get_mutable", pub.hex(), secs,
+                                   done=lambda f: f["authoritative"])
+            return got or {"v": None}
+        if c == "sample":
+            i = self.which(words[1])[0]
+            host, port = parse_hostport(words[2])
+            secs = float(words[4]) if len(words) > 4 else 10.0
+            key = "%s:%d" % (host, port)
+            self.forget(i, "sample", key)
+            self.sessions[i].dht_sample_infohashes((host, port),
+                                                   lt.sha1_hash(bytes.fromhex(words[3])))
+            got = self.await_alert(i, "sample", key, secs)
+            if got is None:
+                raise RuntimeError("no answer to sample_infohashes from %s" % key)
+            return got
         if c == "table":
             secs = float(words[2]) if len(words) > 2 else 5.0
             return {"tables": [self.table(i, secs) for i in self.which(words[1])]}

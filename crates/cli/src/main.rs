@@ -36,13 +36,15 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Runs Alice, Bob and the Tracker in-process on loopback and Charlie through
-    /// steps 1, 2 and 3 on a random file; exits 0 only if every step passed.
+    /// steps 1, 2 and 3, then without the tracker through a DHT testnet (step 4) and
+    /// PEX (step 5), on a random file; exits 0 only if every step passed.
     Demo(course::demo::DemoArgs),
     /// A peer (alice, bob, or any section of config/peers.ini): serves chunks/<name>/.
     Peer(course::peer::PeerArgs),
     /// The tracker: GET_FILE_INFO over TCP, DISCOVER_TRACKER over UDP.
     Tracker(course::tracker::TrackerArgs),
-    /// Charlie, the client: step 1 (config files), 2 (tracker), 3 (broadcast).
+    /// Charlie, the client: step 1 (config files), 2 (tracker), 3 (broadcast), 4
+    /// (trackerless: a file id, the DHT, metadata and PEX), or any chain (--discovery).
     Charlie(course::charlie::CharlieArgs),
     /// The course's chunk tools.
     #[command(subcommand)]
@@ -53,6 +55,12 @@ enum Command {
     Lookup(dht::lookup::LookupArgs),
     /// N DHT nodes in this process, each on its own 127.x.y.z address.
     Testnet(dht::testnet::TestnetArgs),
+    /// Stores a BEP 44 item in the DHT (immutable, or mutable with --key).
+    Put(dht::put::PutArgs),
+    /// Fetches a BEP 44 item from the DHT, checked against its target.
+    Get(dht::get::GetArgs),
+    /// Walks the DHT with BEP 51 sample_infohashes and lists the info-hashes found.
+    Crawl(dht::crawl::CrawlArgs),
     /// Connects to every peer of a torrent (BEP 3/6/9/10/11) and records what each says.
     Audit(audit::AuditArgs),
     /// Simulated DHT networks (up to a million nodes), experiments, CSV and plots.
@@ -107,6 +115,9 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Node(a) => dht::node::run(a).await,
         Command::Lookup(a) => dht::lookup::run(a).await,
         Command::Testnet(a) => dht::testnet::run(a).await,
+        Command::Put(a) => dht::put::run(a).await,
+        Command::Get(a) => dht::get::run(a).await,
+        Command::Crawl(a) => dht::crawl::run(a).await,
         Command::Audit(a) => audit::run(a).await,
         Command::Sim(a) => sim::run(*a).await,
         Command::Estimate(a) => dht::estimate::run(a).await,

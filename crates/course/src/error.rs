@@ -12,6 +12,7 @@
 //! | [`DiscoveryError`] | one of Charlie's peer sources |
 //! | [`RequestError`] | one GET_CHUNK of the download engine (counted, never fatal) |
 //! | [`DownloadError`] | the download as a whole, with a [`MissingChunk`] per chunk left |
+//! | [`UnknownSource`] | a `--discovery` name that is no source |
 //! | [`CharlieError`] | a whole run of Charlie |
 //! | [`DemoError`] | the demo's set-up |
 
@@ -369,6 +370,47 @@ pub enum DiscoveryError {
         /// Where DISCOVER_TRACKER went.
         dests: Vec<Ipv4Addr>,
     },
+    /// A magnet link that does not parse.
+    #[error("magnet link: {0}")]
+    Magnet(#[from] swarmlab_bt_wire::MagnetError),
+    /// A file id that is not 40 hex digits (or 32 base32 characters).
+    #[error("file id: {0}")]
+    FileId(#[from] swarmlab_bt_wire::InfoHashParseError),
+    /// `config/file.torrent` cannot be used.
+    #[error(transparent)]
+    Torrent(#[from] TorrentError),
+    /// The info dictionary a peer gave (checked against the file id) is no course file.
+    #[error("metadata from {peer}: {source}")]
+    BadMetadata {
+        /// The peer.
+        peer: SocketAddr,
+        /// Why it is unusable.
+        source: TorrentError,
+    },
+    /// A source that needs the file id, and none is known.
+    #[error("{0} needs the file id (--magnet, --file-id or config/file.torrent)")]
+    NoFileId(&'static str),
+    /// A source that asks known peers, and none is known.
+    #[error("no peer known to ask")]
+    NoPeers,
+    /// No peer asked gave the file's info dictionary.
+    #[error("none of {asked} peer(s) gave the info dictionary")]
+    NoMetadata {
+        /// Peers asked.
+        asked: usize,
+    },
+    /// The DHT node cannot start.
+    #[error("DHT node: {0}")]
+    Dht(#[source] swarmlab_dht_driver::DriverError),
+    /// The DHT node has nobody to bootstrap from.
+    #[error("no DHT bootstrap: no --dht-bootstrap, no state file, no peer's DHT port")]
+    NoDhtBootstrap,
+    /// The DHT node's routing table stayed empty.
+    #[error("no DHT node answered within {0:?}")]
+    NoDhtNodes(Duration),
+    /// Neither the file id nor the description is known: nothing to look up.
+    #[error("nothing to look up: neither the file id nor the description is known")]
+    NothingToLookUp,
 }
 
 /// `items` shown by `show`, separated by `sep`.
@@ -514,19 +556,35 @@ pub enum DownloadError {
     },
 }
 
+/// A `--discovery` name that is no source.
+#[derive(Debug, thiserror::Error)]
+#[error("unknown discovery source {0:?} (sources: config, tracker, broadcast, dht, metadata, pex)")]
+pub struct UnknownSource(pub String);
+
 /// Why Charlie failed.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum CharlieError {
-    /// A step other than 1, 2 and 3.
-    #[error("invalid step number {0} (steps are 1, 2 and 3)")]
+    /// A step other than 1, 2, 3 and 4.
+    #[error("invalid step number {0} (steps are 1, 2, 3 and 4)")]
     Step(u8),
+    /// Step 4 (trackerless) without a file id.
+    #[error("trackerless mode needs the file id: --magnet, --file-id or config/file.torrent")]
+    NoFileId,
+    /// A source of the chain cannot be set up (a torrent file that does not parse…).
+    #[error(transparent)]
+    Discovery(#[from] DiscoveryError),
     /// No source gave the file's description; each source's report says why.
     #[error("discovery found no file description: {}", joined(.0, "; ", |s| format!("{}: {}", s.source, s.detail)))]
     NoManifest(Vec<StepReport>),
-    /// The download could not finish.
-    #[error(transparent)]
-    Download(#[from] DownloadError),
+    /// The download could not finish; what discovery did, refills included, is kept.
+    #[error("{source}")]
+    Download {
+        /// Why.
+        source: DownloadError,
+        /// Every run of a source, in phase `start` and in each refill.
+        discovery: Vec<StepReport>,
+    },
     /// Merging or checking failed, or the file's name is unsafe.
     #[error(transparent)]
     Chunks(#[from] ChunkError),
@@ -554,4 +612,16 @@ pub enum DemoError {
     /// A task of the demo panicked or was cancelled.
     #[error("a demo task failed: {0}")]
     Task(#[from] tokio::task::JoinError),
+    /// The demo's config/file.torrent cannot be read back.
+    #[error(transparent)]
+    Torrent(#[from] TorrentError),
+    /// The demo's file id does not make a magnet or a file reference.
+    #[error(transparent)]
+    FileRef(#[from] DiscoveryError),
+    /// A DHT node of the demo cannot start.
+    #[error("DHT: {0}")]
+    Dht(#[from] swarmlab_dht_driver::DriverError),
+    /// Alice or Bob did not announce the file id into the testnet in time.
+    #[error("Alice and Bob did not both announce the file id within {0:?}")]
+    NotAnnounced(Duration),
 }

@@ -20,10 +20,15 @@
 //!   chunks).
 //! - [`tracker`]: FILE_INFO over TCP, TRACKER_INFO over UDP.
 //! - [`running`]: those roles as tasks of this process.
-//! - [`discovery`]: Charlie's chain of peer sources (config, tracker, broadcast).
-//! - [`engine`]: Charlie's download from every peer in parallel.
-//! - [`charlie`]: one run of Charlie: discovery, download, merge, check.
-//! - [`demo`]: the four roles in one process, Charlie through steps 1, 2 and 3.
+//! - [`discovery`]: Charlie's chain of peer sources (config, tracker, broadcast, the
+//!   DHT, metadata from a peer, PEX) and what is known before any network (the file
+//!   id).
+//! - [`engine`]: Charlie's download from every peer in parallel, taking new holders
+//!   while it runs.
+//! - [`charlie`]: one run of Charlie: discovery, download (with the chain run again
+//!   when chunks lack a holder), merge, check.
+//! - [`demo`]: the four roles in one process, Charlie through steps 1, 2 and 3, then
+//!   without the tracker through a DHT testnet (step 4) and PEX (step 5).
 //! - [`error`]: every error type of the crate.
 
 pub mod announce;

@@ -27,6 +27,25 @@ pub enum DriverError {
     /// The node refused to start a lookup.
     #[error("cannot start the lookup")]
     Lookup(#[from] LookupError),
+    /// The outgoing-query cap refused a query of [`Dht::query`](crate::Dht::query)
+    /// for now.
+    #[error("the outgoing-query cap refused the query; try again later")]
+    Capped,
+    /// No socket of the driver serves this address's family.
+    #[error("no socket for the address family of {0}")]
+    NoStack(SocketAddr),
+    /// The metrics endpoint could not be bound.
+    #[error("cannot serve metrics on {addr}")]
+    MetricsBind {
+        /// The address asked for.
+        addr: SocketAddr,
+        /// What the system said.
+        #[source]
+        source: io::Error,
+    },
+    /// The crawl's configuration cannot work.
+    #[error("invalid crawl configuration")]
+    CrawlConfig(#[source] ConfigError),
     /// The node's task has ended (after [`Dht::shutdown`](crate::Dht::shutdown)).
     #[error("the node has stopped")]
     Stopped,

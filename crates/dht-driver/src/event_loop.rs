@@ -1,17 +1,23 @@
-//! The node's task: one loop that waits for a readable socket, a timer or a command,
-//! hands it to the node(s), sends what they queued and reports finished lookups.
+//! The node's task: one loop that waits for a readable socket, a timer, resolved
+//! bootstrap addresses or a command, hands it to the node(s), sends what they queued
+//! and reports finished lookups and query answers.
+//!
+//! With two stacks, each node answers `want` for the other family from the other's
+//! table (`Node::handle_with`), and the first node's new BEP 42 id is given to the
+//! second (`Node::set_id`).
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use swarmlab_dht::lookup::{LookupId, LookupResult};
-use swarmlab_dht::node::Event;
-use swarmlab_dht::Node;
+use swarmlab_dht::node::{Event, QueryId};
+use swarmlab_dht::{LookupError, Node};
 use tokio::sync::{mpsc, oneshot};
 
+use crate::bootstrap;
 use crate::error::with_sources;
-use crate::handle::Command;
+use crate::handle::{Command, LookupRequest, QueryReply};
 use crate::stack::{flush, receive, Stack};
 use crate::{DriverConfig, DriverError, Snapshot, State};
 
@@ -20,24 +26,6 @@ struct Merge {
     remaining: usize,
     acc: Option<LookupResult>,
     reply: oneshot::Sender<Result<LookupResult, DriverError>>,
-}
-
-/// Resolves the bootstrap names (each may give several addresses), without repeats.
-async fn resolve(names: &[String]) -> Vec<SocketAddr> {
-    let mut out = Vec::new();
-    for n in names {
-        match tokio::net::lookup_host(n.as_str()).await {
-            Ok(addrs) => {
-                for a in addrs {
-                    if !out.contains(&a) {
-                        out.push(a);
-                    }
-                }
-            }
-            Err(e) => tracing::warn!("cannot resolve bootstrap {n}: {e}"),
-        }
-    }
-    out
 }
 
 /// Resolves when stack `i`'s socket is readable; never when there is no stack `i`.
@@ -51,11 +39,45 @@ async fn readable(stacks: &[Stack], i: usize) -> usize {
     }
 }
 
+/// The next resolved bootstrap addresses; never once the resolver is done.
+async fn resolved(rx: &mut Option<mpsc::UnboundedReceiver<Vec<SocketAddr>>>) -> Vec<SocketAddr> {
+    match rx {
+        Some(r) => match r.recv().await {
+            Some(a) => a,
+            None => {
+                *rx = None;
+                std::future::pending().await
+            }
+        },
+        None => std::future::pending().await,
+    }
+}
+
 fn save(cfg: &DriverConfig, stacks: &[Stack]) {
     if let Some(path) = &cfg.state_file {
         let nodes: Vec<&Node> = stacks.iter().map(|s| &s.node).collect();
         if let Err(e) = State::of(&nodes, Instant::now()).save(path) {
             tracing::warn!("{}", with_sources(&e));
+        }
+    }
+}
+
+fn start(node: &mut Node, req: &LookupRequest) -> Result<LookupId, LookupError> {
+    let now = Instant::now();
+    match req {
+        LookupRequest::Plain(kind, target) => node.start_lookup(now, *kind, *target),
+        LookupRequest::Get(target, salt) => node.start_get(now, *target, salt.clone()),
+        LookupRequest::Put(item, cas) => node.start_put(now, (**item).clone(), *cas),
+    }
+}
+
+/// Aborts the resolver task when the loop ends.
+struct AbortOnDrop(Option<tokio::task::JoinHandle<()>>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        if let Some(t) = &self.0 {
+            t.abort();
         }
     }
 }
@@ -70,44 +92,52 @@ pub(crate) async fn run(
     let addr = stacks[0].socket.local_addr().unwrap_or(cfg.bind);
     let mut waiting: HashMap<(usize, LookupId), usize> = HashMap::new();
     let mut merges: HashMap<usize, Merge> = HashMap::new();
+    let mut queries: HashMap<(usize, QueryId), oneshot::Sender<Result<QueryReply, DriverError>>> =
+        HashMap::new();
     let mut next_merge = 0usize;
-    let mut bootstrapped = false;
-    let mut next_resolve = tokio::time::Instant::now();
     let mut next_save = tokio::time::Instant::now() + cfg.save_interval;
+    let (mut boot_rx, _resolver) = if cfg.bootstrap.is_empty() {
+        (None, AbortOnDrop(None))
+    } else {
+        let (r, t) = bootstrap::spawn(
+            cfg.bootstrap.clone(),
+            cfg.resolver.clone(),
+            cfg.resolve_backoff,
+        );
+        (Some(r), AbortOnDrop(Some(t)))
+    };
+    let mut boot_addrs: Vec<SocketAddr> = Vec::new();
     loop {
-        if !bootstrapped && !cfg.bootstrap.is_empty() && tokio::time::Instant::now() >= next_resolve
-        {
-            let addrs = resolve(&cfg.bootstrap).await;
-            if addrs.is_empty() {
-                next_resolve = tokio::time::Instant::now() + Duration::from_secs(5);
-            } else {
-                for st in stacks.iter_mut() {
-                    let mine: Vec<SocketAddr> =
-                        addrs.iter().copied().filter(|a| st.serves(a)).collect();
-                    if !mine.is_empty() {
-                        st.node.bootstrap(Instant::now(), mine);
-                    }
-                }
-                bootstrapped = true;
-            }
-        }
-        let mut wake = stacks
+        let wake = stacks
             .iter()
             .map(Stack::wake)
             .min()
             .unwrap_or(next_save)
             .min(next_save);
-        if !bootstrapped && !cfg.bootstrap.is_empty() {
-            wake = wake.min(next_resolve);
-        }
         tokio::select! {
-            i = readable(&stacks, 0) => {
-                let st = &mut stacks[i];
-                receive(&st.socket, &mut st.node, &mut st.rx).await;
+            _ = readable(&stacks, 0) => {
+                let (first, rest) = stacks.split_at_mut(1);
+                receive(&mut first[0], rest.first().map(|s| s.node.table())).await;
             }
-            i = readable(&stacks, 1) => {
-                let st = &mut stacks[i];
-                receive(&st.socket, &mut st.node, &mut st.rx).await;
+            _ = readable(&stacks, 1) => {
+                let (first, rest) = stacks.split_at_mut(1);
+                if let Some(second) = rest.first_mut() {
+                    receive(second, Some(first[0].node.table())).await;
+                }
+            }
+            addrs = resolved(&mut boot_rx) => {
+                for a in addrs {
+                    if !boot_addrs.contains(&a) {
+                        boot_addrs.push(a);
+                    }
+                }
+                for st in stacks.iter_mut() {
+                    let mine: Vec<SocketAddr> =
+                        boot_addrs.iter().copied().filter(|a| st.serves(a)).collect();
+                    if !mine.is_empty() {
+                        st.node.bootstrap(Instant::now(), mine);
+                    }
+                }
             }
             _ = tokio::time::sleep_until(wake) => {
                 for st in stacks.iter_mut() {
@@ -119,13 +149,13 @@ pub(crate) async fn run(
                 }
             }
             cmd = rx.recv() => match cmd {
-                Some(Command::Lookup(kind, target, reply)) => {
+                Some(Command::Lookup(req, reply)) => {
                     let m = next_merge;
                     next_merge += 1;
                     let mut started_on = 0;
                     let mut refused = None;
                     for (i, st) in stacks.iter_mut().enumerate() {
-                        match st.node.start_lookup(Instant::now(), kind, target) {
+                        match start(&mut st.node, &req) {
                             Ok(lid) => {
                                 waiting.insert((i, lid), m);
                                 started_on += 1;
@@ -136,6 +166,15 @@ pub(crate) async fn run(
                     match (started_on, refused) {
                         (0, Some(e)) => { let _ = reply.send(Err(e.into())); }
                         _ => { merges.insert(m, Merge { remaining: started_on, acc: None, reply }); }
+                    }
+                }
+                Some(Command::Query(to, method, reply)) => {
+                    match stacks.iter().position(|st| st.serves(&to)) {
+                        None => { let _ = reply.send(Err(DriverError::NoStack(to))); }
+                        Some(i) => match stacks[i].node.query(Instant::now(), to, method) {
+                            Some(q) => { queries.insert((i, q), reply); }
+                            None => { let _ = reply.send(Err(DriverError::Capped)); }
+                        },
                     }
                 }
                 Some(Command::Snapshot(reply)) => {
@@ -156,9 +195,10 @@ pub(crate) async fn run(
                 }
             }
         }
-        for (i, st) in stacks.iter_mut().enumerate() {
+        for i in 0..stacks.len() {
+            let st = &mut stacks[i];
             flush(&st.socket, &mut st.node).await;
-            while let Some(ev) = st.node.poll_event() {
+            while let Some(ev) = stacks[i].node.poll_event() {
                 match ev {
                     Event::LookupDone(r) => {
                         let Some(m) = waiting.remove(&(i, r.id)) else {
@@ -181,8 +221,23 @@ pub(crate) async fn run(
                             }
                         }
                     }
+                    Event::QueryReply { id, reply, .. } => {
+                        if let Some(tx) = queries.remove(&(i, id)) {
+                            let _ = tx.send(Ok(reply));
+                        }
+                    }
                     Event::ExternalAddress(a) => tracing::info!("external address: {a}"),
-                    Event::IdChanged(id) => tracing::info!("new node id (BEP 42): {id}"),
+                    Event::IdChanged(id) => {
+                        tracing::info!("new node id (BEP 42): {id}");
+                        // The second stack follows the first one's id.
+                        if i == 0 {
+                            if let Some(second) = stacks.get_mut(1) {
+                                second.node.set_id(Instant::now(), id);
+                                flush(&second.socket, &mut second.node).await;
+                            }
+                        }
+                    }
+                    _ => {}
                 }
             }
         }

@@ -4,10 +4,11 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use swarmlab_dht::lookup::{LookupKind, LookupResult};
+use swarmlab_dht::bep44::Item;
+use swarmlab_dht::lookup::{LookupKind, LookupResult, Outcome};
 use swarmlab_dht::node::{Node, NodeConfig};
 use swarmlab_dht::routing::NodeInfo;
-use swarmlab_krpc::Id;
+use swarmlab_krpc::{Id, Method, Response};
 use tokio::net::UdpSocket;
 use tokio::sync::{mpsc, oneshot};
 
@@ -16,13 +17,33 @@ use crate::event_loop::run;
 use crate::stack::{RxState, Stack};
 use crate::{DriverConfig, DriverError, Snapshot, State};
 
+/// A lookup to run on every stack.
+#[derive(Debug, Clone)]
+pub(crate) enum LookupRequest {
+    /// find_node, get_peers or announce.
+    Plain(LookupKind, Id),
+    /// BEP 44 get, mutable items checked with the salt.
+    Get(Id, Vec<u8>),
+    /// BEP 44 put, with compare-and-swap.
+    Put(Box<Item>, Option<i64>),
+}
+
+/// The answer to one query sent with [`Dht::query`]: the response, or what became of
+/// the query.
+pub type QueryReply = Result<Box<Response>, Outcome>;
+
 /// What the handle asks the node's task; each carries the channel for the answer.
 pub(crate) enum Command {
     /// Run a lookup on every stack and answer with the merged result.
     Lookup(
-        LookupKind,
-        Id,
+        LookupRequest,
         oneshot::Sender<Result<LookupResult, DriverError>>,
+    ),
+    /// Send one query to one node (on the stack of its family).
+    Query(
+        SocketAddr,
+        Method,
+        oneshot::Sender<Result<QueryReply, DriverError>>,
     ),
     /// A [`Snapshot`].
     Snapshot(oneshot::Sender<Snapshot>),
@@ -68,9 +89,12 @@ impl Dht {
         let id = node.id();
         let mut second = match cfg.bind6 {
             Some(b6) => {
+                // The id follows the first node's external address (a BEP 42 id fits
+                // one address); the event loop hands its new id to this node.
                 let cfg6 = NodeConfig {
                     id: Some(id),
                     seed: cfg.node.seed.wrapping_add(1),
+                    secure_id: false,
                     ..cfg.node.clone()
                 };
                 Some((bind(b6).await?, Node::new(now, cfg6)?))
@@ -135,9 +159,33 @@ impl Dht {
     }
 
     /// Runs a lookup (on both stacks when two are bound, results merged) and returns
-    /// its result with the trace.
+    /// its result with the trace. A BEP 44 put needs its item: [`Dht::put`].
     pub async fn lookup(&self, kind: LookupKind, target: Id) -> Result<LookupResult, DriverError> {
-        self.ask(|tx| Command::Lookup(kind, target, tx)).await?
+        let req = match kind {
+            LookupKind::GetItem => LookupRequest::Get(target, Vec::new()),
+            _ => LookupRequest::Plain(kind, target),
+        };
+        self.ask(|tx| Command::Lookup(req, tx)).await?
+    }
+
+    /// BEP 44 get of `target`: the result's `item` is the item found (checked; for a
+    /// mutable item, against `salt`, and the highest `seq` of all answers).
+    pub async fn get(&self, target: Id, salt: Vec<u8>) -> Result<LookupResult, DriverError> {
+        self.ask(|tx| Command::Lookup(LookupRequest::Get(target, salt), tx))
+            .await?
+    }
+
+    /// BEP 44 put of `item` (compare-and-swap on `cas` for a mutable item): the
+    /// result's `announced` counts the nodes that stored it.
+    pub async fn put(&self, item: Item, cas: Option<i64>) -> Result<LookupResult, DriverError> {
+        self.ask(|tx| Command::Lookup(LookupRequest::Put(Box::new(item), cas), tx))
+            .await?
+    }
+
+    /// Sends one query to `to` (a `sample_infohashes` of the crawl, a probe) and waits
+    /// for its answer, a timeout or an error reply.
+    pub async fn query(&self, to: SocketAddr, method: Method) -> Result<QueryReply, DriverError> {
+        self.ask(|tx| Command::Query(to, method, tx)).await?
     }
 
     /// Peers of `info_hash` (a get_peers lookup).

@@ -5,8 +5,12 @@
 //! | file | what |
 //! |---|---|
 //! | `config.rs` | [`DriverConfig`]: sockets, node configuration, bootstrap names, state file |
-//! | `handle.rs` | [`Dht`]: start a node, then `lookup`, `get_peers`, `announce`, `snapshot`, `table`, `wait_for_nodes`, `shutdown` |
-//! | `event_loop.rs` | the node's task: sockets, timers and commands, lookups merged over both families |
+//! | `bootstrap.rs` | [`PUBLIC_ROUTERS`], the [`Resolver`] task with its [`Backoff`] (DNS never blocks the node) |
+//! | `handle.rs` | [`Dht`]: start a node, then `lookup`, `get_peers`, `announce`, `get` and `put` (BEP 44), `query`, `snapshot`, `table`, `wait_for_nodes`, `shutdown` |
+//! | `event_loop.rs` | the node's task: sockets, timers, resolved bootstrap addresses and commands; lookups merged over both families, the id and `want` shared between them |
+//! | `crawl.rs` | [`crawl()`]: a BEP 51 crawl driven over a running node |
+//! | `metrics.rs` | [`render_metrics`]: a snapshot in Prometheus text format (`prometheus-client`) |
+//! | `metrics_http.rs` | [`serve_metrics`]: the HTTP endpoint that serves it |
 //! | `stack.rs` | socket I/O of one stack: batched receive and send, [`RECV_BUF`] |
 //! | `mmsg.rs` | `recvmmsg`/`sendmmsg` on Linux (the one `unsafe` module) |
 //! | `snapshot.rs` | [`Snapshot`]: table, peer store and counters of a running node |
@@ -30,10 +34,14 @@
 //! # Ok(()) }
 //! ```
 
+mod bootstrap;
 mod config;
+mod crawl;
 mod error;
 mod event_loop;
 mod handle;
+mod metrics;
+mod metrics_http;
 #[cfg(target_os = "linux")]
 mod mmsg;
 mod snapshot;
@@ -43,9 +51,13 @@ mod testnet;
 #[cfg(test)]
 mod tests;
 
+pub use bootstrap::{Backoff, Resolver, PUBLIC_ROUTERS};
 pub use config::DriverConfig;
+pub use crawl::crawl;
 pub use error::DriverError;
-pub use handle::Dht;
+pub use handle::{Dht, QueryReply};
+pub use metrics::render as render_metrics;
+pub use metrics_http::serve_metrics;
 pub use snapshot::Snapshot;
 pub use stack::RECV_BUF;
 pub use state::{SavedNode, State};

@@ -33,6 +33,8 @@ pub struct Snapshot {
     pub peers_stored: usize,
     /// Info-hashes in the peer store.
     pub info_hashes_stored: usize,
+    /// BEP 44 items in the item store.
+    pub items_stored: usize,
     /// Lookups running.
     pub lookups_running: usize,
     /// The node's counters.
@@ -66,6 +68,7 @@ impl Snapshot {
             buckets: table.bucket_stats(now),
             peers_stored: node.peer_store().peer_count(),
             info_hashes_stored: node.peer_store().info_hash_count(),
+            items_stored: node.item_store().len(),
             lookups_running: node.lookups_running(),
             stats: node.stats(),
             second: None,

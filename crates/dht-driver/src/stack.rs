@@ -6,6 +6,7 @@ use std::io;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
+use swarmlab_dht::routing::RoutingTable;
 use swarmlab_dht::{Node, Transmit};
 use tokio::io::Interest;
 use tokio::net::UdpSocket;
@@ -63,9 +64,11 @@ impl RxState {
     }
 }
 
-/// Reads what is waiting (in batches on Linux), hands it to the node, and sends the
-/// replies, a bounded number of rounds (64) before returning to the event loop.
-pub(crate) async fn receive(socket: &UdpSocket, node: &mut Node, rx: &mut RxState) {
+/// Reads what is waiting (in batches on Linux), hands it to the node (with the other
+/// family's table, when there is one, for `want`), and sends the replies, a bounded
+/// number of rounds (64) before returning to the event loop.
+pub(crate) async fn receive(st: &mut Stack, other: Option<&RoutingTable>) {
+    let Stack { socket, node, rx } = st;
     for _ in 0..64 {
         let now = Instant::now();
         #[cfg(target_os = "linux")]
@@ -76,7 +79,7 @@ pub(crate) async fn receive(socket: &UdpSocket, node: &mut Node, rx: &mut RxStat
                 Ok(n) => {
                     for i in 0..n {
                         if let Some((from, data)) = rx.batch.get(i) {
-                            node.handle(now, from, data);
+                            node.handle_with(now, from, data, other);
                         }
                     }
                     n
@@ -92,7 +95,7 @@ pub(crate) async fn receive(socket: &UdpSocket, node: &mut Node, rx: &mut RxStat
         #[cfg(not(target_os = "linux"))]
         let got = match socket.try_recv_from(&mut rx.buf) {
             Ok((n, from)) => {
-                node.handle(now, from, &rx.buf[..n]);
+                node.handle_with(now, from, &rx.buf[..n], other);
                 1
             }
             Err(_) => 0,

@@ -1,4 +1,5 @@
-//! The sans-IO core of swarmlab's Mainline DHT (BEP 5, with BEP 32, 42 and 43) node.
+//! The sans-IO core of swarmlab's Mainline DHT (BEP 5, with BEP 32, 42, 43, 44 and 51)
+//! node.
 //!
 //! Everything here is a deterministic state machine: time is passed in as
 //! [`std::time::Instant`], randomness comes from a caller-supplied (seeded)
@@ -10,13 +11,15 @@
 //! |---|---|
 //! | [`routing`] | the BEP 5 routing table: k-buckets, splitting, replacement cache, node states, one entry per IP, refresh, own-id change |
 //! | [`bep42`] | BEP 42 node ids: derivation from the external IP and validation (crc32c) |
+//! | [`bep44`] | BEP 44 items (immutable, mutable with ed25519 signatures) and the bounded, expiring item store |
 //! | [`token`] | `announce_peer` tokens with a rotating secret |
 //! | [`peer_store`] | info-hash → peers, with expiry and hard bounds |
 //! | [`limits`] | per-IP and global rate limits with bounded memory |
 //! | [`lookup`] | iterative find_node / get_peers / announce lookups with traces, and [`LookupResult::merge`] |
 //! | [`node`] | the node: `handle(now, from, bytes)`, `poll_transmit()`, `poll_timeout()`, events out |
 //! | [`estimate`] | the number of nodes in the network, from the distances of lookups' closest nodes |
-//! | [`error`] | [`ConfigError`], [`LookupError`] |
+//! | [`crawl`] | a BEP 51 crawl as pure scheduling, with its politeness rules |
+//! | [`error`] | [`ConfigError`], [`LookupError`], [`ItemError`] |
 //!
 //! ```
 //! use std::time::{Duration, Instant};
@@ -47,6 +50,8 @@
 #![warn(missing_docs)]
 
 pub mod bep42;
+pub mod bep44;
+pub mod crawl;
 pub mod error;
 pub mod estimate;
 pub mod limits;
@@ -59,5 +64,5 @@ pub mod token;
 pub use lookup::{LookupId, LookupKind, LookupResult};
 pub use node::{Event, Node, NodeConfig, Stats, Transmit, MAX_DATAGRAM_IN};
 
-pub use error::{ConfigError, LookupError, MAX_CONFIG_DURATION};
+pub use error::{ConfigError, ItemError, LookupError, MAX_CONFIG_DURATION};
 pub use swarmlab_krpc::Id;

@@ -138,6 +138,18 @@ impl Swarm {
     }
 }
 
+/// Up to `max` of `items`, chosen uniformly at random and in random order.
+fn sample_of<T: Copy, R: Rng + ?Sized>(mut items: Vec<T>, max: usize, rng: &mut R) -> Vec<T> {
+    if items.len() > max {
+        // Partial Fisher-Yates: the first `max` become a uniform sample.
+        let (chosen, _) = items.partial_shuffle(rng, max);
+        chosen.to_vec()
+    } else {
+        items.shuffle(rng);
+        items
+    }
+}
+
 /// Info-hash → peers, bounded and expiring. See the module docs.
 #[derive(Debug, Clone)]
 pub struct PeerStore {
@@ -367,20 +379,32 @@ impl PeerStore {
             return Vec::new();
         }
         let ttl = self.cfg.peer_ttl;
-        let mut live: Vec<SocketAddr> = swarm
+        let live: Vec<SocketAddr> = swarm
             .peers
             .iter()
             .filter(|p| now.saturating_duration_since(p.last_announce) < ttl && keep(p))
             .map(|p| p.addr)
             .collect();
-        if live.len() > max {
-            // Partial Fisher-Yates: the first `max` become a uniform sample.
-            let (chosen, _) = live.partial_shuffle(rng, max);
-            chosen.to_vec()
-        } else {
-            live.shuffle(rng);
-            live
-        }
+        sample_of(live, max, rng)
+    }
+
+    /// BEP 51: up to `max` distinct info-hashes with a peer announced within the ttl,
+    /// chosen uniformly at random with `rng` (deterministic for a given RNG state: the
+    /// candidates are taken in the order of their latest announce).
+    pub fn sample_info_hashes<R: Rng + ?Sized>(
+        &self,
+        now: Instant,
+        max: usize,
+        rng: &mut R,
+    ) -> Vec<Id> {
+        let ttl = self.cfg.peer_ttl;
+        let live: Vec<Id> = self
+            .recency
+            .iter()
+            .filter(|(t, _)| now.saturating_duration_since(*t) < ttl)
+            .map(|(_, ih)| *ih)
+            .collect();
+        sample_of(live, max, rng)
     }
 
     /// All stored peers of `info_hash` (including not yet expired ones past

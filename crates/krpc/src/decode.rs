@@ -16,8 +16,9 @@ use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAcces
 use crate::compact::{self, Node4, Node6};
 use crate::error::{DecodeError, Reason};
 use crate::message::{
-    Body, ErrorCode, KrpcError, Message, Method, Query, Response, TransactionId, Want,
+    Body, ErrorCode, KrpcError, Message, Method, PutArgs, Query, Response, TransactionId, Want,
 };
+use crate::span;
 use crate::Id;
 
 /// Maximum bencode nesting depth accepted by [`Message::decode`]. KRPC needs 3 (message →
@@ -46,12 +47,13 @@ impl Message {
         if end < buf.len() && buf.last() != Some(&b'e') {
             return Err(garbage(Reason::TrailingBytes));
         }
-        let raw = match serde_bencode::from_bytes::<F<RawMessage>>(&buf[..end]) {
+        let buf = &buf[..end];
+        let raw = match serde_bencode::from_bytes::<F<RawMessage>>(buf) {
             Ok(F::Ok(raw)) => raw,
             Ok(_) => return Err(garbage(Reason::NotADict)),
             Err(_) => return Err(garbage(Reason::NotBencode)),
         };
-        raw.classify()
+        raw.classify(buf)
     }
 }
 
@@ -247,6 +249,12 @@ impl Lenient for TransactionId {
     }
 }
 
+impl<const N: usize> Lenient for [u8; N] {
+    fn from_bytes(b: &[u8]) -> Option<Self> {
+        b.try_into().ok()
+    }
+}
+
 impl Lenient for SocketAddr {
     fn from_bytes(b: &[u8]) -> Option<Self> {
         compact::decode_peer(b)
@@ -266,6 +274,16 @@ struct Nodes6(Vec<Node6>);
 impl Lenient for Nodes6 {
     fn from_bytes(b: &[u8]) -> Option<Self> {
         Some(Nodes6(compact::decode_nodes6(b)))
+    }
+}
+
+/// BEP 51 `samples`: concatenated 20-byte info-hashes (truncated to whole entries).
+struct Samples(Vec<Id>);
+impl Lenient for Samples {
+    fn from_bytes(b: &[u8]) -> Option<Self> {
+        Some(Samples(
+            b.chunks_exact(20).filter_map(Id::from_slice).collect(),
+        ))
     }
 }
 
@@ -298,6 +316,9 @@ enum Known {
     FindNode,
     GetPeers,
     AnnouncePeer,
+    Get,
+    Put,
+    SampleInfohashes,
 }
 impl Lenient for MethodName {
     fn from_bytes(b: &[u8]) -> Option<Self> {
@@ -306,6 +327,9 @@ impl Lenient for MethodName {
             b"find_node" => Known::FindNode,
             b"get_peers" => Known::GetPeers,
             b"announce_peer" => Known::AnnouncePeer,
+            b"get" => Known::Get,
+            b"put" => Known::Put,
+            b"sample_infohashes" => Known::SampleInfohashes,
             other => return Some(MethodName::Unknown(other.to_vec())),
         }))
     }
@@ -418,6 +442,11 @@ struct RawArgs {
     implied_port: F<i64>,
     token: F<Vec<u8>>,
     want: F<Want>,
+    k: F<[u8; 32]>,
+    sig: F<[u8; 64]>,
+    seq: F<i64>,
+    cas: F<i64>,
+    salt: F<Vec<u8>>,
 }
 impl Lenient for RawArgs {
     fn from_dict<'de, A: MapAccess<'de>>(map: A) -> Result<Option<Self>, A::Error> {
@@ -430,6 +459,11 @@ impl Lenient for RawArgs {
                 b"implied_port" => a.implied_port = map.next_value()?,
                 b"token" => a.token = map.next_value()?,
                 b"want" => a.want = map.next_value()?,
+                b"k" => a.k = map.next_value()?,
+                b"sig" => a.sig = map.next_value()?,
+                b"seq" => a.seq = map.next_value()?,
+                b"cas" => a.cas = map.next_value()?,
+                b"salt" => a.salt = map.next_value()?,
                 _ => {
                     map.next_value::<IgnoredAny>()?;
                 }
@@ -447,6 +481,12 @@ struct RawResponse {
     nodes6: F<Nodes6>,
     values: F<Values>,
     token: F<Vec<u8>>,
+    k: F<[u8; 32]>,
+    sig: F<[u8; 64]>,
+    seq: F<i64>,
+    interval: F<i64>,
+    num: F<i64>,
+    samples: F<Samples>,
 }
 impl Lenient for RawResponse {
     fn from_dict<'de, A: MapAccess<'de>>(map: A) -> Result<Option<Self>, A::Error> {
@@ -457,6 +497,12 @@ impl Lenient for RawResponse {
                 b"nodes6" => r.nodes6 = map.next_value()?,
                 b"values" => r.values = map.next_value()?,
                 b"token" => r.token = map.next_value()?,
+                b"k" => r.k = map.next_value()?,
+                b"sig" => r.sig = map.next_value()?,
+                b"seq" => r.seq = map.next_value()?,
+                b"interval" => r.interval = map.next_value()?,
+                b"num" => r.num = map.next_value()?,
+                b"samples" => r.samples = map.next_value()?,
                 _ => {
                     map.next_value::<IgnoredAny>()?;
                 }
@@ -503,7 +549,8 @@ impl Lenient for RawMessage {
 }
 
 impl RawMessage {
-    fn classify(self) -> Result<Message, DecodeError> {
+    /// `buf` is the message's bytes, where BEP 44's `v` is found as written.
+    fn classify(self, buf: &[u8]) -> Result<Message, DecodeError> {
         let tid = self.t.required("t");
         let kind = match self.y.required("y") {
             Ok(k) => k,
@@ -516,7 +563,7 @@ impl RawMessage {
         };
         let tid = tid.map_err(|reason| DecodeError::Garbage { tid: None, reason })?;
         let body = match kind {
-            Kind::Query => match query(self.q, self.a, self.ro) {
+            Kind::Query => match query(self.q, self.a, self.ro, buf) {
                 Ok(q) => Body::Query(q),
                 Err(QueryError::Unknown(method)) => {
                     return Err(DecodeError::UnknownMethod { tid, method })
@@ -525,7 +572,7 @@ impl RawMessage {
                     return Err(DecodeError::InvalidQuery { tid, reason })
                 }
             },
-            Kind::Response => match response(self.r) {
+            Kind::Response => match response(self.r, buf) {
                 Ok(r) => Body::Response(r),
                 Err(reason) => return Err(DecodeError::InvalidResponse { tid, reason }),
             },
@@ -560,7 +607,7 @@ impl From<Reason> for QueryError {
     }
 }
 
-fn query(q: F<MethodName>, a: F<RawArgs>, ro: F<i64>) -> Result<Query, QueryError> {
+fn query(q: F<MethodName>, a: F<RawArgs>, ro: F<i64>, buf: &[u8]) -> Result<Query, QueryError> {
     let name = match q.required("q")? {
         MethodName::Known(k) => k,
         MethodName::Unknown(m) => return Err(QueryError::Unknown(m)),
@@ -600,6 +647,33 @@ fn query(q: F<MethodName>, a: F<RawArgs>, ro: F<i64>) -> Result<Query, QueryErro
                 token: a.token.required("token")?,
             }
         }
+        Known::Get => Method::Get {
+            target: a.target.required("target")?,
+            seq: a.seq.optional("seq")?,
+            want,
+        },
+        Known::SampleInfohashes => Method::SampleInfohashes {
+            target: a.target.required("target")?,
+            want,
+        },
+        Known::Put => {
+            let v = span::nested_value(buf, b"a", b"v").ok_or(Reason::Missing("v"))?;
+            let k = a.k.optional("k")?;
+            let (sig, seq) = match k {
+                // A mutable item needs its signature and sequence number.
+                Some(_) => (Some(a.sig.required("sig")?), Some(a.seq.required("seq")?)),
+                None => (a.sig.optional("sig")?, a.seq.optional("seq")?),
+            };
+            Method::Put(Box::new(PutArgs {
+                token: a.token.required("token")?,
+                v: buf[v].to_vec(),
+                k,
+                sig,
+                seq,
+                cas: a.cas.optional("cas")?,
+                salt: a.salt.optional("salt")?.unwrap_or_default(),
+            }))
+        }
     };
     Ok(Query {
         id,
@@ -608,7 +682,7 @@ fn query(q: F<MethodName>, a: F<RawArgs>, ro: F<i64>) -> Result<Query, QueryErro
     })
 }
 
-fn response(r: F<RawResponse>) -> Result<Response, Reason> {
+fn response(r: F<RawResponse>, buf: &[u8]) -> Result<Response, Reason> {
     let r = r.required("r")?;
     Ok(Response {
         id: r.id.required("id")?,
@@ -616,6 +690,16 @@ fn response(r: F<RawResponse>) -> Result<Response, Reason> {
         nodes6: r.nodes6.optional("nodes6")?.map(|n| n.0),
         values: r.values.optional("values")?.map(|v| v.0),
         token: r.token.optional("token")?,
+        // BEP 44 and 51 fields answer only some queries, and the decoder does not know
+        // which one this response answers: a malformed one reads as absent, and the
+        // node that asked decides whether its absence matters.
+        v: span::nested_value(buf, b"r", b"v").map(|v| buf[v].to_vec()),
+        k: r.k.ok(),
+        sig: r.sig.ok(),
+        seq: r.seq.ok(),
+        interval: r.interval.ok(),
+        num: r.num.ok(),
+        samples: r.samples.ok().map(|s| s.0),
     })
 }
 

@@ -16,7 +16,7 @@ use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 use serde_bytes::Bytes;
 
 use crate::compact::{self, Node4, Node6, NODE4_LEN, NODE6_LEN};
-use crate::message::{Body, KrpcError, Message, Method, Query, Response, Want};
+use crate::message::{Body, KrpcError, Message, Method, PutArgs, Query, Response, Want};
 
 /// UDP payload size that avoids IP fragmentation on practically every path (1,500-byte
 /// Ethernet MTU minus IPv6/UDP headers and tunnel overhead). Replies should stay at or below
@@ -49,7 +49,8 @@ impl Message {
     }
 
     /// The same encoding through serde_bencode: the reference [`Message::encode`] is
-    /// tested against.
+    /// tested against. A BEP 44 `v` goes through serde_bencode's own value type, so the
+    /// two agree when `v` is canonical bencode (as every value swarmlab writes is).
     pub fn encode_serde(&self) -> Vec<u8> {
         // Infallible: every value we emit is an integer, byte string, list or map with
         // string keys, which serde_bencode always accepts.
@@ -144,12 +145,38 @@ fn want_len(w: &Want) -> usize {
     }
 }
 
+fn opt_int_len(key: &str, i: Option<i64>) -> usize {
+    i.map_or(0, |i| key_len(key) + int_len(i))
+}
+
+fn put_args_len(p: &PutArgs) -> usize {
+    opt_int_len("cas", p.cas)
+        + p.k.map_or(0, |k| key_len("k") + bytes_len(k.len()))
+        + if p.salt.is_empty() {
+            0
+        } else {
+            key_len("salt") + bytes_len(p.salt.len())
+        }
+        + opt_int_len("seq", p.seq)
+        + p.sig.map_or(0, |s| key_len("sig") + bytes_len(s.len()))
+        + key_len("token")
+        + bytes_len(p.token.len())
+        + key_len("v")
+        + p.v.len()
+}
+
 fn args_len(q: &Query) -> usize {
     let id = key_len("id") + bytes_len(20);
     2 + id
         + match &q.method {
             Method::Ping => 0,
-            Method::FindNode { want, .. } => key_len("target") + bytes_len(20) + want_len(want),
+            Method::FindNode { want, .. } | Method::SampleInfohashes { want, .. } => {
+                key_len("target") + bytes_len(20) + want_len(want)
+            }
+            Method::Get { seq, want, .. } => {
+                opt_int_len("seq", *seq) + key_len("target") + bytes_len(20) + want_len(want)
+            }
+            Method::Put(p) => put_args_len(p),
             Method::GetPeers { want, .. } => key_len("info_hash") + bytes_len(20) + want_len(want),
             Method::AnnouncePeer {
                 port,
@@ -174,6 +201,17 @@ fn args_len(q: &Query) -> usize {
 
 fn response_len(r: &Response) -> usize {
     let mut n = 2 + key_len("id") + bytes_len(20);
+    n += opt_int_len("interval", r.interval);
+    n += r.k.map_or(0, |k| key_len("k") + bytes_len(k.len()));
+    n += opt_int_len("num", r.num);
+    if let Some(s) = &r.samples {
+        n += key_len("samples") + bytes_len(s.len() * 20);
+    }
+    n += opt_int_len("seq", r.seq);
+    n += r.sig.map_or(0, |s| key_len("sig") + bytes_len(s.len()));
+    if let Some(v) = &r.v {
+        n += key_len("v") + v.len();
+    }
     if let Some(nodes) = &r.nodes {
         n += key_len("nodes") + bytes_len(nodes.len() * NODE4_LEN);
     }
@@ -191,8 +229,9 @@ fn response_len(r: &Response) -> usize {
 
 // ---------------------------------------------------------------------------------------
 // The direct writer. Keys go out in raw byte order, as canonical bencode requires:
-// message a, e, ip, q, r, ro, t, v, y; arguments id, implied_port, info_hash, port,
-// target, token, want; response id, nodes, nodes6, token, values.
+// message a, e, ip, q, r, ro, t, v, y; arguments cas, id, implied_port, info_hash, k,
+// port, salt, seq, sig, target, token, v, want; response id, interval, k, nodes, nodes6,
+// num, samples, seq, sig, token, v, values.
 
 fn put_uint(out: &mut Vec<u8>, mut n: u64) {
     let mut digits = [0u8; 20];
@@ -298,13 +337,48 @@ fn write_message(m: &Message, out: &mut Vec<u8>) {
     out.push(b'e');
 }
 
+fn put_opt_int(out: &mut Vec<u8>, key: &[u8], i: Option<i64>) {
+    if let Some(i) = i {
+        put_bytes(out, key);
+        put_int(out, i);
+    }
+}
+
 fn write_args(q: &Query, out: &mut Vec<u8>) {
     out.push(b'd');
+    if let Method::Put(p) = &q.method {
+        put_opt_int(out, b"cas", p.cas);
+    }
     put_bytes(out, b"id");
     put_bytes(out, &q.id.0);
     match &q.method {
         Method::Ping => {}
-        Method::FindNode { target, want } => {
+        Method::Get { target, seq, want } => {
+            put_opt_int(out, b"seq", *seq);
+            put_bytes(out, b"target");
+            put_bytes(out, &target.0);
+            put_want(out, want);
+        }
+        Method::Put(p) => {
+            if let Some(k) = &p.k {
+                put_bytes(out, b"k");
+                put_bytes(out, k);
+            }
+            if !p.salt.is_empty() {
+                put_bytes(out, b"salt");
+                put_bytes(out, &p.salt);
+            }
+            put_opt_int(out, b"seq", p.seq);
+            if let Some(sig) = &p.sig {
+                put_bytes(out, b"sig");
+                put_bytes(out, sig);
+            }
+            put_bytes(out, b"token");
+            put_bytes(out, &p.token);
+            put_bytes(out, b"v");
+            out.extend_from_slice(&p.v);
+        }
+        Method::FindNode { target, want } | Method::SampleInfohashes { target, want } => {
             put_bytes(out, b"target");
             put_bytes(out, &target.0);
             put_want(out, want);
@@ -339,6 +413,11 @@ fn write_response(r: &Response, out: &mut Vec<u8>) {
     out.push(b'd');
     put_bytes(out, b"id");
     put_bytes(out, &r.id.0);
+    put_opt_int(out, b"interval", r.interval);
+    if let Some(k) = &r.k {
+        put_bytes(out, b"k");
+        put_bytes(out, k);
+    }
     if let Some(nodes) = &r.nodes {
         put_bytes(out, b"nodes");
         put_len(out, nodes.len() * NODE4_LEN);
@@ -349,9 +428,26 @@ fn write_response(r: &Response, out: &mut Vec<u8>) {
         put_len(out, nodes.len() * NODE6_LEN);
         compact::encode_nodes6(nodes, out);
     }
+    put_opt_int(out, b"num", r.num);
+    if let Some(samples) = &r.samples {
+        put_bytes(out, b"samples");
+        put_len(out, samples.len() * 20);
+        for s in samples {
+            out.extend_from_slice(&s.0);
+        }
+    }
+    put_opt_int(out, b"seq", r.seq);
+    if let Some(sig) = &r.sig {
+        put_bytes(out, b"sig");
+        put_bytes(out, sig);
+    }
     if let Some(t) = &r.token {
         put_bytes(out, b"token");
         put_bytes(out, t);
+    }
+    if let Some(v) = &r.v {
+        put_bytes(out, b"v");
+        out.extend_from_slice(v);
     }
     if let Some(values) = &r.values {
         put_bytes(out, b"values");
@@ -415,11 +511,42 @@ impl Serialize for Args<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let q = self.0;
         let mut map = s.serialize_map(Some(5))?;
-        // Sorted: id, implied_port, info_hash, port, target, token, want.
+        // Sorted: cas, id, implied_port, info_hash, k, port, salt, seq, sig, target,
+        // token, v, want.
+        if let Method::Put(p) = &q.method {
+            if let Some(cas) = p.cas {
+                map.serialize_entry("cas", &cas)?;
+            }
+        }
         map.serialize_entry("id", Bytes::new(&q.id.0))?;
         match &q.method {
             Method::Ping => {}
-            Method::FindNode { target, want } => {
+            Method::Get { target, seq, want } => {
+                if let Some(seq) = seq {
+                    map.serialize_entry("seq", seq)?;
+                }
+                map.serialize_entry("target", Bytes::new(&target.0))?;
+                if !want.is_empty() {
+                    map.serialize_entry("want", &WantList(want))?;
+                }
+            }
+            Method::Put(p) => {
+                if let Some(k) = &p.k {
+                    map.serialize_entry("k", Bytes::new(k))?;
+                }
+                if !p.salt.is_empty() {
+                    map.serialize_entry("salt", Bytes::new(&p.salt))?;
+                }
+                if let Some(seq) = p.seq {
+                    map.serialize_entry("seq", &seq)?;
+                }
+                if let Some(sig) = &p.sig {
+                    map.serialize_entry("sig", Bytes::new(sig))?;
+                }
+                map.serialize_entry("token", Bytes::new(&p.token))?;
+                map.serialize_entry("v", &Raw(&p.v))?;
+            }
+            Method::FindNode { target, want } | Method::SampleInfohashes { target, want } => {
                 map.serialize_entry("target", Bytes::new(&target.0))?;
                 if !want.is_empty() {
                     map.serialize_entry("want", &WantList(want))?;
@@ -470,21 +597,56 @@ impl Serialize for Resp<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let r = self.0;
         let mut map = s.serialize_map(Some(5))?;
-        // Sorted: id, nodes, nodes6, token, values.
+        // Sorted: id, interval, k, nodes, nodes6, num, samples, seq, sig, token, v, values.
         map.serialize_entry("id", Bytes::new(&r.id.0))?;
+        if let Some(i) = r.interval {
+            map.serialize_entry("interval", &i)?;
+        }
+        if let Some(k) = &r.k {
+            map.serialize_entry("k", Bytes::new(k))?;
+        }
         if let Some(nodes) = &r.nodes {
             map.serialize_entry("nodes", &Nodes4(nodes))?;
         }
         if let Some(nodes) = &r.nodes6 {
             map.serialize_entry("nodes6", &Nodes6(nodes))?;
         }
+        if let Some(n) = r.num {
+            map.serialize_entry("num", &n)?;
+        }
+        if let Some(samples) = &r.samples {
+            let flat: Vec<u8> = samples.iter().flat_map(|s| s.0).collect();
+            map.serialize_entry("samples", Bytes::new(&flat))?;
+        }
+        if let Some(seq) = r.seq {
+            map.serialize_entry("seq", &seq)?;
+        }
+        if let Some(sig) = &r.sig {
+            map.serialize_entry("sig", Bytes::new(sig))?;
+        }
         if let Some(t) = &r.token {
             map.serialize_entry("token", Bytes::new(t))?;
+        }
+        if let Some(v) = &r.v {
+            map.serialize_entry("v", &Raw(v))?;
         }
         if let Some(values) = &r.values {
             map.serialize_entry("values", &Values(values))?;
         }
         map.end()
+    }
+}
+
+/// A BEP 44 value: bencode already, parsed into serde_bencode's value type so that
+/// serde_bencode writes it (as a byte string if it is not bencode at all).
+struct Raw<'a>(&'a [u8]);
+
+impl Serialize for Raw<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match serde_bencode::from_bytes::<serde_bencode::value::Value>(self.0) {
+            Ok(v) => v.serialize(s),
+            Err(_) => s.serialize_bytes(self.0),
+        }
     }
 }
 
@@ -569,7 +731,82 @@ mod tests {
                 SocketAddr::from((rng.gen::<[u8; 16]>(), rng.gen::<u16>()))
             }
         };
-        let body = match rng.gen_range(0..7) {
+        // A canonical bencoded value: a string, an integer, or a list or dictionary
+        // (sorted, distinct keys) of strings.
+        let value = |rng: &mut dyn rand::RngCore| -> Vec<u8> {
+            let string = |rng: &mut dyn rand::RngCore, tag: u8| -> Vec<u8> {
+                let n = rng.gen_range(0..12);
+                let mut b = format!("{}:", n + 1).into_bytes();
+                b.push(tag);
+                b.extend((0..n).map(|_| rng.gen::<u8>()));
+                b
+            };
+            match rng.gen_range(0..4) {
+                0 => string(rng, b'x'),
+                1 => format!("i{}e", rng.gen_range(-1_000_000i64..1_000_000)).into_bytes(),
+                2 => {
+                    let mut b = vec![b'l'];
+                    for _ in 0..rng.gen_range(0..4) {
+                        b.extend(string(rng, b'x'));
+                    }
+                    b.push(b'e');
+                    b
+                }
+                _ => {
+                    let mut b = vec![b'd'];
+                    for tag in [b'a', b'b', b'c'] {
+                        if rng.gen() {
+                            b.extend(format!("1:{}", tag as char).into_bytes());
+                            b.extend(string(rng, b'x'));
+                        }
+                    }
+                    b.push(b'e');
+                    b
+                }
+            }
+        };
+        let body = match rng.gen_range(0..10) {
+            7 => Body::Query(Query {
+                id: id(rng),
+                read_only: rng.gen(),
+                method: Method::Get {
+                    target: id(rng),
+                    seq: rng.gen::<bool>().then(|| rng.gen_range(-5..1_000_000)),
+                    want,
+                },
+            }),
+            8 => Body::Query(Query {
+                id: id(rng),
+                read_only: rng.gen(),
+                method: Method::SampleInfohashes {
+                    target: id(rng),
+                    want,
+                },
+            }),
+            9 => {
+                let mutable = rng.gen::<bool>();
+                Body::Query(Query {
+                    id: id(rng),
+                    read_only: rng.gen(),
+                    method: Method::Put(Box::new(PutArgs {
+                        token: (0..rng.gen_range(0..30)).map(|_| rng.gen()).collect(),
+                        v: value(rng),
+                        k: mutable.then(|| rng.gen()),
+                        sig: mutable.then(|| {
+                            let mut s = [0u8; 64];
+                            rng.fill_bytes(&mut s);
+                            s
+                        }),
+                        seq: mutable.then(|| rng.gen_range(0..i64::MAX)),
+                        cas: (mutable && rng.gen()).then(|| rng.gen_range(0..100)),
+                        salt: if mutable && rng.gen() {
+                            (0..rng.gen_range(1..64)).map(|_| rng.gen()).collect()
+                        } else {
+                            Vec::new()
+                        },
+                    })),
+                })
+            }
             0 => Body::Query(Query {
                 id: id(rng),
                 read_only: rng.gen(),
@@ -637,14 +874,34 @@ mod tests {
                 if rng.gen() {
                     r.values = Some((0..rng.gen_range(0..200)).map(|_| peer(rng)).collect());
                 }
+                if rng.gen_bool(0.3) {
+                    r.v = Some(value(rng));
+                    r.seq = rng.gen::<bool>().then(|| rng.gen_range(-3..1_000));
+                    r.k = rng.gen::<bool>().then(|| rng.gen());
+                    r.sig = rng.gen::<bool>().then(|| {
+                        let mut s = [0u8; 64];
+                        rng.fill_bytes(&mut s);
+                        s
+                    });
+                }
+                if rng.gen_bool(0.3) {
+                    r.interval = Some(rng.gen_range(0..21_600));
+                    r.num = Some(rng.gen_range(0..100_000));
+                    r.samples = Some((0..rng.gen_range(0..20)).map(|_| id(rng)).collect());
+                }
                 Body::Response(r)
             }
             _ => Body::Error(KrpcError {
-                code: match rng.gen_range(0..5) {
+                code: match rng.gen_range(0..10) {
                     0 => ErrorCode::Generic,
                     1 => ErrorCode::Server,
                     2 => ErrorCode::Protocol,
                     3 => ErrorCode::MethodUnknown,
+                    4 => ErrorCode::MessageTooBig,
+                    5 => ErrorCode::InvalidSignature,
+                    6 => ErrorCode::SaltTooBig,
+                    7 => ErrorCode::CasMismatch,
+                    8 => ErrorCode::SequenceTooOld,
                     _ => ErrorCode::Other(rng.gen_range(-1_000_000..1_000_000)),
                 },
                 message: (0..rng.gen_range(0..40))

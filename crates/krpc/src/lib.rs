@@ -7,13 +7,16 @@
 //!   [`Message::fit_values`] keep replies within one datagram ([`SAFE_PAYLOAD`]).
 //!
 //! Supported: `ping`, `find_node`, `get_peers`, `announce_peer` (BEP 5), `nodes6`/`want`
-//! (BEP 32), `ip` (BEP 42), `ro` (BEP 43), `v`. Decoding goes through serde_bencode;
+//! (BEP 32), `ip` (BEP 42), `ro` (BEP 43), `get`/`put` with their items and error codes
+//! (BEP 44), `sample_infohashes` (BEP 51), `v`. Decoding goes through serde_bencode (a
+//! BEP 44 value `v` is taken as the exact bytes the sender wrote, found by `span`);
 //! encoding is a direct canonical-bencode writer, tested against serde_bencode's output.
 //!
 //! | module | what |
 //! |---|---|
 //! | `message` (private, re-exported) | the message types |
 //! | `decode` (private) | [`Message::decode`], [`MAX_DEPTH`], [`MAX_DECODED_VALUES`] |
+//! | `span` (private) | where a value sits in a datagram (BEP 44's `v`, kept byte for byte) |
 //! | `encode` (private) | [`Message::encode`], sizes, [`SAFE_PAYLOAD`] |
 //! | `error` (private, re-exported) | [`DecodeError`], [`Reason`] |
 //! | [`compact`] | `nodes` / `nodes6` entries; the peer forms of `swarmlab_net::compact` |
@@ -57,6 +60,7 @@ mod encode;
 mod error;
 pub mod id;
 mod message;
+mod span;
 
 pub use compact::{Node4, Node6};
 pub use decode::{MAX_DECODED_VALUES, MAX_DEPTH};
@@ -66,5 +70,6 @@ pub use encode::{
 pub use error::{DecodeError, Reason};
 pub use id::Id;
 pub use message::{
-    Body, ErrorCode, KrpcError, Message, Method, Query, Response, TransactionId, Want,
+    Body, ErrorCode, KrpcError, Message, Method, PutArgs, Query, Response, TransactionId, Want,
 };
+pub use span::bencoded_len;

@@ -99,6 +99,10 @@ pub struct Message {
 }
 
 /// The `y`-dependent part of a message.
+// A response carries BEP 44's key and signature inline (about 300 bytes in all): a
+// message lives for one datagram, decoded or encoded, so boxing would cost an
+// allocation per message to save stack space nobody keeps.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Body {
     /// `y = "q"`.
@@ -120,7 +124,8 @@ pub struct Query {
     pub method: Method,
 }
 
-/// Query methods of BEP 5 with their arguments.
+/// Query methods with their arguments: BEP 5's four, BEP 44's `get` and `put`, BEP 51's
+/// `sample_infohashes`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Method {
     /// `ping`.
@@ -151,6 +156,48 @@ pub enum Method {
         /// The token from an earlier `get_peers` response.
         token: Vec<u8>,
     },
+    /// BEP 44 `get`: the item stored under `target`, with a write token and the closest
+    /// nodes.
+    Get {
+        /// SHA-1 of the value (immutable) or of the public key and salt (mutable).
+        target: Id,
+        /// Only return the value if its sequence number is greater than this.
+        seq: Option<i64>,
+        /// BEP 32 `want`.
+        want: Want,
+    },
+    /// BEP 44 `put` (boxed: the largest arguments by far).
+    Put(Box<PutArgs>),
+    /// BEP 51 `sample_infohashes`: a sample of the info-hashes the node stores, and the
+    /// closest nodes to `target`.
+    SampleInfohashes {
+        /// Where in the key space the querier walks (the `nodes` returned are the
+        /// closest to it).
+        target: Id,
+        /// BEP 32 `want`.
+        want: Want,
+    },
+}
+
+/// The arguments of a BEP 44 `put`. Immutable items carry only `token` and `v`;
+/// mutable items also `k`, `sig` and `seq`, and optionally `salt` and `cas`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PutArgs {
+    /// The write token from an earlier `get` response.
+    pub token: Vec<u8>,
+    /// The value: one bencoded value, exactly as it goes on the wire (BEP 44 limits it
+    /// to 1,000 bytes; the decoder takes any length and leaves the check to the node).
+    pub v: Vec<u8>,
+    /// The ed25519 public key (mutable items).
+    pub k: Option<[u8; 32]>,
+    /// The ed25519 signature of `salt`, `seq` and `v` (mutable items).
+    pub sig: Option<[u8; 64]>,
+    /// The sequence number (mutable items).
+    pub seq: Option<i64>,
+    /// Compare-and-swap: store only if the current sequence number is this one.
+    pub cas: Option<i64>,
+    /// The salt (mutable items); empty means none (an empty `salt` is not sent).
+    pub salt: Vec<u8>,
 }
 
 impl Method {
@@ -161,6 +208,9 @@ impl Method {
             Method::FindNode { .. } => "find_node",
             Method::GetPeers { .. } => "get_peers",
             Method::AnnouncePeer { .. } => "announce_peer",
+            Method::Get { .. } => "get",
+            Method::Put(_) => "put",
+            Method::SampleInfohashes { .. } => "sample_infohashes",
         }
     }
 }
@@ -197,8 +247,24 @@ pub struct Response {
     /// [`MAX_DECODED_VALUES`](crate::MAX_DECODED_VALUES) are kept and entries of other
     /// lengths are skipped.
     pub values: Option<Vec<SocketAddr>>,
-    /// `token` (in `get_peers` replies).
+    /// `token` (in `get_peers` and `get` replies).
     pub token: Option<Vec<u8>>,
+    /// BEP 44 `v`: the stored item's value, one bencoded value exactly as on the wire.
+    pub v: Option<Vec<u8>>,
+    /// BEP 44 `k`: the mutable item's public key.
+    pub k: Option<[u8; 32]>,
+    /// BEP 44 `sig`: the mutable item's signature.
+    pub sig: Option<[u8; 64]>,
+    /// BEP 44 `seq`: the mutable item's sequence number.
+    pub seq: Option<i64>,
+    /// BEP 51 `interval`: seconds before the node's sample may change (the querier
+    /// should not ask again before).
+    pub interval: Option<i64>,
+    /// BEP 51 `num`: how many info-hashes the node stores.
+    pub num: Option<i64>,
+    /// BEP 51 `samples`: some of those info-hashes (whole 20-byte entries; a trailing
+    /// partial one is dropped on decode).
+    pub samples: Option<Vec<Id>>,
 }
 
 impl Response {
@@ -210,11 +276,18 @@ impl Response {
             nodes6: None,
             values: None,
             token: None,
+            v: None,
+            k: None,
+            sig: None,
+            seq: None,
+            interval: None,
+            num: None,
+            samples: None,
         }
     }
 }
 
-/// KRPC error codes (BEP 5).
+/// KRPC error codes (BEP 5, and BEP 44's for `put`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ErrorCode {
     /// 201 Generic Error.
@@ -225,6 +298,16 @@ pub enum ErrorCode {
     Protocol,
     /// 204 Method Unknown.
     MethodUnknown,
+    /// 205 (BEP 44): the value `v` is longer than 1,000 bytes.
+    MessageTooBig,
+    /// 206 (BEP 44): the signature of a mutable item does not verify.
+    InvalidSignature,
+    /// 207 (BEP 44): the salt is longer than 64 bytes.
+    SaltTooBig,
+    /// 301 (BEP 44): `cas` does not match the stored sequence number.
+    CasMismatch,
+    /// 302 (BEP 44): the sequence number is less than the stored one.
+    SequenceTooOld,
     /// Any other code.
     Other(i64),
 }
@@ -237,17 +320,27 @@ impl ErrorCode {
             ErrorCode::Server => 202,
             ErrorCode::Protocol => 203,
             ErrorCode::MethodUnknown => 204,
+            ErrorCode::MessageTooBig => 205,
+            ErrorCode::InvalidSignature => 206,
+            ErrorCode::SaltTooBig => 207,
+            ErrorCode::CasMismatch => 301,
+            ErrorCode::SequenceTooOld => 302,
             ErrorCode::Other(c) => c,
         }
     }
 
-    /// The conventional message text for the four BEP 5 codes.
+    /// The conventional message text for the BEP 5 and BEP 44 codes.
     pub fn default_message(self) -> &'static str {
         match self {
             ErrorCode::Generic => "Generic Error",
             ErrorCode::Server => "Server Error",
             ErrorCode::Protocol => "Protocol Error",
             ErrorCode::MethodUnknown => "Method Unknown",
+            ErrorCode::MessageTooBig => "Message (v field) too big",
+            ErrorCode::InvalidSignature => "Invalid signature",
+            ErrorCode::SaltTooBig => "Salt (salt field) too big",
+            ErrorCode::CasMismatch => "CAS mismatch, re-read value and try again",
+            ErrorCode::SequenceTooOld => "Sequence number less than current",
             ErrorCode::Other(_) => "Error",
         }
     }
@@ -260,6 +353,11 @@ impl From<i64> for ErrorCode {
             202 => ErrorCode::Server,
             203 => ErrorCode::Protocol,
             204 => ErrorCode::MethodUnknown,
+            205 => ErrorCode::MessageTooBig,
+            206 => ErrorCode::InvalidSignature,
+            207 => ErrorCode::SaltTooBig,
+            301 => ErrorCode::CasMismatch,
+            302 => ErrorCode::SequenceTooOld,
             c => ErrorCode::Other(c),
         }
     }

@@ -111,8 +111,9 @@ fn garbage_is_dropped_silently() {
 #[test]
 fn unknown_method_keeps_tid_and_answers_204() {
     for (method, args) in [
-        ("get", format!("2:id20:{ID}6:target20:{IH}")),
-        ("sample_infohashes", format!("2:id20:{ID}")),
+        // Methods of BEPs not implemented (BEP 33's scrape, a misspelled BEP 44 get).
+        ("get_item", format!("2:id20:{ID}6:target20:{IH}")),
+        ("scrape", format!("2:id20:{ID}")),
         ("vote", String::new()),
         ("", "2:id3:bad".to_string()),
     ] {
@@ -133,9 +134,9 @@ fn unknown_method_keeps_tid_and_answers_204() {
         );
     }
     // Unknown method wins over missing/garbage arguments.
-    let err = decode("d1:ai1e1:q3:put1:t2:aa1:y1:qe").unwrap_err();
+    let err = decode("d1:ai1e1:q4:vote1:t2:aa1:y1:qe").unwrap_err();
     assert!(matches!(err, DecodeError::UnknownMethod { .. }));
-    let err = decode("d1:q3:put1:t2:aa1:y1:qe").unwrap_err();
+    let err = decode("d1:q4:vote1:t2:aa1:y1:qe").unwrap_err();
     assert!(matches!(err, DecodeError::UnknownMethod { .. }));
 }
 

@@ -135,11 +135,16 @@ fn unknown_keys_are_ignored_everywhere() {
         b"e",
     ]);
     assert_eq!(Message::decode(&noisy).unwrap(), plain);
-    // Unknown keys in `r` (e.g. BEP 44 / BEP 51 fields).
-    let r = response(
-        b"d1:rd2:id20:abcdefghij01234567891:k32:kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk7:samples0:3:seqi1e1:v3:abce1:t2:aa1:y1:re",
+    // Unknown keys in `r` (BEP 33's scrape fields, a misspelled `token`).
+    let r =
+        response(b"d1:rd2:id20:abcdefghij01234567894:BFpe3:xyz4:tokei1e1:v3:abce1:t2:aa1:y1:re");
+    assert_eq!(
+        r,
+        Response {
+            v: Some(b"3:abc".to_vec()),
+            ..Response::new(Id(*b"abcdefghij0123456789"))
+        }
     );
-    assert_eq!(r, Response::new(Id(*b"abcdefghij0123456789")));
     // Keys that are not strings at all (serde_bencode's grammar allows them): integer,
     // list and dict keys are skipped together with their values.
     for key in [&b"i7e"[..], b"l1:xe", b"d1:ki1ee"] {
@@ -352,8 +357,8 @@ fn decode_error_accessors() {
     assert_eq!(e.to_string(), "not a KRPC message: not valid bencode");
     let e = Message::decode(b"d1:ad2:id1:xe1:q4:ping1:t2:aa1:y1:qe").unwrap_err();
     assert_eq!(e.to_string(), "malformed query: invalid value for key 'id'");
-    let e = Message::decode(b"d1:ad2:id1:xe1:q3:get1:t2:aa1:y1:qe").unwrap_err();
-    assert_eq!(e.to_string(), "unknown query method \"get\"");
+    let e = Message::decode(b"d1:ad2:id1:xe1:q4:vote1:t2:aa1:y1:qe").unwrap_err();
+    assert_eq!(e.to_string(), "unknown query method \"vote\"");
     assert_eq!(e.reason(), None);
 }
 

@@ -1,5 +1,6 @@
 //! `swarmlab demo`: the four roles in one process.
 
+use std::net::Ipv4Addr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -9,6 +10,7 @@ use swarmlab_course::demo::{self, DemoOptions};
 use swarmlab_course::size::parse_size;
 use swarmlab_course::tracker::DISCOVERY_PORT;
 
+use super::charlie::print_discovery;
 use super::progress::ChunkBar;
 
 /// Arguments of `swarmlab demo`.
@@ -26,6 +28,15 @@ pub struct DemoArgs {
     /// Run in this directory (kept) instead of a temporary one.
     #[arg(long)]
     pub keep_in: Option<PathBuf>,
+    /// Nodes of the in-process DHT testnet of steps 4 and 5.
+    #[arg(long, default_value_t = 16)]
+    pub dht_nodes: usize,
+    /// The testnet's first address (node i on first + i, ports chosen by the system).
+    #[arg(long, default_value = "127.88.0.1")]
+    pub dht_first: Ipv4Addr,
+    /// Print each step's discovery report above its line.
+    #[arg(long)]
+    pub verbose: bool,
     /// Print a JSON report instead of lines.
     #[arg(long)]
     pub json: bool,
@@ -40,20 +51,31 @@ pub async fn run(a: DemoArgs) -> Result<ExitCode> {
         root: a.keep_in,
         progress: ChunkBar::on_terminal(!a.json),
         seed: rand_seed(),
+        dht_nodes: a.dht_nodes.max(2),
+        dht_first: a.dht_first,
     };
     if !a.json {
         println!(
-            "swarmlab demo: {:.1} MiB random file, {} KiB chunks, Alice + Bob + Tracker on 127.0.0.1, discovery on UDP {} via 127.255.255.255",
+            "swarmlab demo: {:.1} MiB random file, {} KiB chunks, Alice + Bob + Tracker on 127.0.0.1, discovery on UDP {} via 127.255.255.255; steps 4 and 5 without the tracker, over a {}-node DHT testnet from {}",
             opts.size as f64 / (1 << 20) as f64,
             opts.chunk_size / 1024,
-            opts.discovery_port
+            opts.discovery_port,
+            opts.dht_nodes,
+            opts.dht_first
         );
     }
-    let json = a.json;
+    let (json, verbose) = (a.json, a.verbose);
     let report = demo::run(opts, |s| {
-        if !json {
-            println!("{}", s.line());
+        if json {
+            return;
         }
+        if verbose || !s.ok || s.step >= 4 {
+            for d in &s.discovery {
+                print!("  ");
+                print_discovery(std::slice::from_ref(d));
+            }
+        }
+        println!("{}", s.line());
     })
     .await?;
     if json {

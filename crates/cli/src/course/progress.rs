@@ -56,6 +56,10 @@ impl Progress for ChunkBar {
         });
     }
 
+    fn refilling(&self, chunks: u64) {
+        self.with_bar(|b| b.set_message(format!("looking for holders of {chunks} chunk(s)")));
+    }
+
     fn finished(&self) {
         if let Some(b) = self.bar.lock().unwrap_or_else(|e| e.into_inner()).take() {
             b.finish_and_clear();

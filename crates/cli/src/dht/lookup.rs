@@ -42,12 +42,9 @@ pub async fn run(a: LookupArgs) -> Result<ExitCode> {
         cfg.bind.set_port(0);
     }
     let dht = Dht::start(cfg).await?;
-    if a.dht.bootstrap.is_empty() && a.dht.state.is_none() {
-        anyhow::bail!("nothing to start from: give --bootstrap HOST:PORT or --state FILE");
-    }
-    // Give the bootstrap a moment to resolve; the lookup itself starts from the
-    // bootstrap nodes when the table is still empty.
-    dht.wait_for_nodes(1, Duration::from_millis(200)).await?;
+    // The lookup starts from the table, or from the bootstrap nodes (the public routers
+    // when none is given) once their names resolved: wait for the first node.
+    dht.wait_for_nodes(1, Duration::from_secs(10)).await?;
     let kind = match (a.announce, a.find_node) {
         (Some(0), _) => LookupKind::Announce { port: None },
         (Some(p), _) => LookupKind::Announce { port: Some(p) },

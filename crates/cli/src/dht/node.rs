@@ -1,11 +1,12 @@
 //! `swarmlab node`: a Mainline DHT node until Ctrl-C, with periodic stats.
 
+use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Result;
 use clap::Args;
-use swarmlab_dht_driver::{Dht, Snapshot};
+use swarmlab_dht_driver::{serve_metrics, Dht, Snapshot};
 
 use super::DhtOpts;
 
@@ -21,6 +22,9 @@ pub struct NodeArgs {
     /// Print stats as JSON lines.
     #[arg(long)]
     pub json: bool,
+    /// Serve Prometheus metrics at http://ADDR/metrics (e.g. 127.0.0.1:9431).
+    #[arg(long, value_name = "ADDR")]
+    pub metrics: Option<SocketAddr>,
 }
 
 fn print_snapshot(s: &Snapshot, json: bool) {
@@ -43,7 +47,7 @@ fn print_stack(s: &Snapshot) {
         .map(|b| format!("{}:{}", b.index, b.nodes()))
         .collect();
     println!(
-        "[{:>6.0}s] {} table {} nodes ({} good, {} cached) buckets {} | in: ping {} find_node {} get_peers {} announce {} | out: {} queries, {} replies, {} errors | {} timeouts | limited {} blocked {} capped {} oversized {} | peers stored {} in {} swarms",
+        "[{:>6.0}s] {} table {} nodes ({} good, {} cached) buckets {} | in: ping {} find_node {} get_peers {} announce {} get {} put {} sample {} | out: {} queries, {} replies, {} errors | {} timeouts | limited {} blocked {} capped {} oversized {} | peers stored {} in {} swarms, {} items",
         s.uptime_s,
         if s.addr.is_ipv6() { "v6" } else { "v4" },
         s.table_nodes,
@@ -54,6 +58,9 @@ fn print_stack(s: &Snapshot) {
         st.queries_in.find_node,
         st.queries_in.get_peers,
         st.queries_in.announce_peer,
+        st.queries_in.get,
+        st.queries_in.put,
+        st.queries_in.sample_infohashes,
         st.queries_out.total(),
         st.replies_sent,
         st.errors_sent,
@@ -64,6 +71,7 @@ fn print_stack(s: &Snapshot) {
         st.oversized,
         s.peers_stored,
         s.info_hashes_stored,
+        s.items_stored,
     );
 }
 
@@ -74,6 +82,14 @@ pub async fn run(a: NodeArgs) -> Result<ExitCode> {
     if let Some(second) = dht.snapshot().await?.second {
         println!("node {} listening on UDP {}", dht.id(), second.addr);
     }
+    let metrics = match a.metrics {
+        Some(addr) => {
+            let (at, task) = serve_metrics(addr, dht.clone()).await?;
+            println!("metrics on http://{at}/metrics");
+            Some(task)
+        }
+        None => None,
+    };
     let mut every = (a.stats_interval > 0)
         .then(|| tokio::time::interval(Duration::from_secs(a.stats_interval)));
     loop {
@@ -85,6 +101,9 @@ pub async fn run(a: NodeArgs) -> Result<ExitCode> {
         }
     }
     print_snapshot(&dht.snapshot().await?, a.json);
+    if let Some(t) = metrics {
+        t.abort();
+    }
     dht.shutdown().await;
     Ok(ExitCode::SUCCESS)
 }

@@ -32,7 +32,7 @@ fn charlie_step_number_errors_are_the_course_messages() {
         "Error: missing step number\n"
     );
     assert_eq!(out.status.code(), Some(1));
-    let out = r.run(&["charlie", "4"]);
+    let out = r.run(&["charlie", "5"]); // 4 is the trackerless step (issue 8)
     assert_eq!(
         String::from_utf8_lossy(&out.stderr),
         "Error: invalid step number\n"

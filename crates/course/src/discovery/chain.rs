@@ -5,7 +5,7 @@ use std::time::Instant;
 use futures::future::BoxFuture;
 use serde::Serialize;
 
-use crate::discovery::{Cost, Found, Swarm};
+use crate::discovery::{Added, Cost, Found, Swarm};
 use crate::error::DiscoveryError;
 
 /// When a chain runs.
@@ -54,6 +54,12 @@ pub trait PeerSource: Send {
     fn cost(&self) -> Cost {
         Cost::default()
     }
+
+    /// Releases what the source holds (a DHT node saves its state file and stops);
+    /// called once, when the download is over.
+    fn close(&mut self) -> BoxFuture<'_, ()> {
+        Box::pin(async {})
+    }
 }
 
 /// One source's outcome in one run of the chain.
@@ -69,6 +75,8 @@ pub struct StepReport {
     pub detail: String,
     /// New (chunk, peer) pairs it added.
     pub peers_added: usize,
+    /// Peers it named that no earlier source had named, in any role.
+    pub new_peers: usize,
     /// UDP datagrams it sent.
     pub datagrams: u64,
     /// TCP connections it opened.
@@ -106,19 +114,20 @@ impl Chain {
             let result = source.discover(Query::new(swarm, phase)).await;
             let elapsed_ms = t0.elapsed().as_secs_f64() * 1e3;
             let after = source.cost();
-            let (ok, detail, peers_added) = match result {
-                Ok(found) => {
-                    let detail = found.detail.clone();
+            let (ok, detail, added) = match result {
+                Ok(mut found) => {
+                    let detail = std::mem::take(&mut found.detail);
                     (true, detail, swarm.add(found))
                 }
-                Err(e) => (false, e.to_string(), 0),
+                Err(e) => (false, e.to_string(), Added::default()),
             };
             let report = StepReport {
                 source: source.name().to_owned(),
                 phase,
                 ok,
                 detail,
-                peers_added,
+                peers_added: added.pairs,
+                new_peers: added.new_peers,
                 datagrams: after.datagrams.saturating_sub(before.datagrams),
                 connections: after.connections.saturating_sub(before.connections),
                 elapsed_ms,
@@ -127,6 +136,13 @@ impl Chain {
             reports.push(report);
         }
         reports
+    }
+
+    /// Closes every source (see [`PeerSource::close`]).
+    pub async fn close(&mut self) {
+        for s in self.sources.iter_mut() {
+            s.close().await;
+        }
     }
 }
 
@@ -172,6 +188,7 @@ mod tests {
                     }),
                     peers: vec![([1; 20], peer)],
                     detail: format!("{peer}"),
+                    ..Found::default()
                 })
             })
         }

@@ -17,14 +17,20 @@
 //! 3. `worker`: one task per peer, which overlaps the write of a verified chunk (on a
 //!    blocking thread, two buffers) with the next request;
 //! 4. `fetch`: one request on a kept-open connection, the hot path (content read
-//!    straight into the chunk buffer, hashed as it arrives).
+//!    straight into the chunk buffer, hashed as it arrives);
+//! 5. `refill`: the supervisor of the workers. Holders may arrive while the download
+//!    runs: when chunks are left with no usable holder (their peers failed for them
+//!    or were given up), [`download_with`] asks its [`Refill`] (Charlie runs its
+//!    discovery chain again) while the other workers go on, adds the holders it
+//!    names and starts workers for new peers. [`Lacking`] is what the refill is told.
 //!
 //! What comes out: a [`DownloadReport`] (per peer a [`PeerReport`], failures counted by
-//! [`FailureKind`]), or a [`DownloadError`](crate::error::DownloadError) listing each
+//! [`FailureKind`]), or a [`DownloadError`] listing each
 //! chunk left and why. Progress goes to a [`Progress`] given in [`EngineOptions`].
 
 mod fetch;
 mod progress;
+mod refill;
 mod report;
 mod resume;
 mod state;
@@ -40,12 +46,14 @@ use swarmlab_course_wire::ChunkHash;
 use tokio::sync::Notify;
 
 pub use progress::Progress;
+pub use refill::{Lacking, Refill, Refilled};
 pub use report::{DownloadReport, FailureKind, PeerReport};
+pub use state::MAX_HOLDERS_PER_CHUNK;
 
 use crate::discovery::Manifest;
 use crate::error::DownloadError;
 use state::State;
-use worker::{worker, Shared};
+use worker::Shared;
 
 /// How the engine behaves.
 #[derive(Debug, Clone)]
@@ -58,19 +66,22 @@ pub struct EngineOptions {
     pub request_timeout: Duration,
     /// Consecutive connection failures after which a peer is given up.
     pub max_peer_failures: u32,
+    /// Most times a download asks its [`Refill`] for chunks left without a holder.
+    pub max_refills: usize,
     /// Told of the download's progress (the binary draws a bar from it).
     pub progress: Option<Arc<dyn Progress>>,
 }
 
 impl EngineOptions {
     /// Defaults: connect within 5 s, a whole reply within 30 s, a peer given up after
-    /// 3 consecutive connection failures, no progress.
+    /// 3 consecutive connection failures, at most 16 refills, no progress.
     pub fn new(dir: PathBuf) -> EngineOptions {
         EngineOptions {
             dir,
             connect_timeout: Duration::from_secs(5),
             request_timeout: Duration::from_secs(30),
             max_peer_failures: 3,
+            max_refills: 16,
             progress: None,
         }
     }
@@ -82,6 +93,20 @@ pub async fn download(
     manifest: &Manifest,
     holders: &[Vec<SocketAddr>],
     opts: &EngineOptions,
+) -> Result<DownloadReport, DownloadError> {
+    download_with(manifest, holders, &[], opts, None).await
+}
+
+/// [`download`], with peers `presumed` to hold every chunk (peers of the file whose
+/// holdings are unknown: a CHUNK_NOT_FOUND teaches otherwise), asking `refill` for
+/// more holders whenever chunks are left without a usable one (see the [module
+/// documentation](self)).
+pub async fn download_with(
+    manifest: &Manifest,
+    holders: &[Vec<SocketAddr>],
+    presumed: &[SocketAddr],
+    opts: &EngineOptions,
+    refill: Option<&mut dyn Refill>,
 ) -> Result<DownloadReport, DownloadError> {
     let t0 = Instant::now();
     let dir_err = |source| DownloadError::Io {
@@ -106,7 +131,7 @@ pub async fn download(
         }
     }
     let n = unique.len();
-    let mut state = State::new(uholders);
+    let mut state = State::new(uholders, presumed);
     // Resume: a chunk on disk whose digest matches is done.
     let (dir, hashes) = (opts.dir.clone(), unique.clone());
     let on_disk = tokio::task::spawn_blocking(move || resume::scan_verified(&dir, &hashes))
@@ -119,7 +144,6 @@ pub async fn download(
             resumed += 1;
         }
     }
-    let peers = state.peer_list();
     if let Some(p) = &opts.progress {
         p.started(n as u64, resumed as u64);
     }
@@ -129,13 +153,7 @@ pub async fn download(
         unique,
         progress: opts.progress.clone(),
     });
-    let workers: Vec<_> = peers
-        .iter()
-        .map(|p| tokio::spawn(worker(*p, shared.clone(), opts.clone())))
-        .collect();
-    for w in workers {
-        let _ = w.await;
-    }
+    let refills = refill::supervise(&shared, opts, refill).await;
     if let Some(p) = &opts.progress {
         p.finished();
     }
@@ -144,10 +162,7 @@ pub async fn download(
         return Err(DownloadError::Incomplete(state.missing(&shared.unique)));
     }
     let elapsed = t0.elapsed().as_secs_f64();
-    let mut peer_reports: Vec<PeerReport> = peers
-        .iter()
-        .filter_map(|p| state.peers.get(p).cloned())
-        .collect();
+    let mut peer_reports: Vec<PeerReport> = state.peers.values().cloned().collect();
     peer_reports.sort_by(|a, b| a.addr.cmp(&b.addr));
     let fetched_bytes: u64 = peer_reports.iter().map(|p| p.bytes).sum();
     let size_of: HashMap<ChunkHash, u64> = shared
@@ -172,6 +187,10 @@ pub async fn download(
         } else {
             0.0
         },
+        first_chunk_s: state
+            .first_done
+            .map(|t| t.saturating_duration_since(t0).as_secs_f64()),
+        refills,
         peers: peer_reports,
     })
 }

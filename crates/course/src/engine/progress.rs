@@ -14,6 +14,12 @@ pub trait Progress: Send + Sync + std::fmt::Debug {
         let _ = bytes;
     }
 
+    /// `chunks` chunks are left without a usable holder: the download asks its refill
+    /// for more (discovery runs again while the other peers go on).
+    fn refilling(&self, chunks: u64) {
+        let _ = chunks;
+    }
+
     /// The download ended (complete or not).
     fn finished(&self) {}
 }

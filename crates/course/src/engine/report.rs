@@ -72,6 +72,11 @@ pub struct DownloadReport {
     pub elapsed_s: f64,
     /// Fetched bytes per second, in MB/s (10^6 bytes).
     pub throughput_mb_s: f64,
+    /// Time from start to the first chunk fetched, verified and written, in seconds
+    /// (`None` when every chunk was already on disk).
+    pub first_chunk_s: Option<f64>,
+    /// Times the download asked for more holders while it ran.
+    pub refills: usize,
     /// One report per peer, by address.
     pub peers: Vec<PeerReport>,
 }

@@ -71,7 +71,16 @@ pub(crate) async fn worker(peer: SocketAddr, shared: Arc<Shared>, opts: EngineOp
         let notified = shared.notify.notified();
         tokio::pin!(notified);
         notified.as_mut().enable();
-        let pick = shared.lock().pick(&peer);
+        let pick = {
+            let mut st = shared.lock();
+            let pick = st.pick(&peer);
+            // Leaving: say so in the same lock, so that a holder added from now on
+            // gets a new worker.
+            if pick == Pick::Finished && pending.is_none() {
+                st.running.remove(&peer);
+            }
+            pick
+        };
         let i = match pick {
             // Our own write may hold the chunk others wait for: finish it first.
             Pick::Finished | Pick::Wait if pending.is_some() => {
@@ -100,6 +109,7 @@ pub(crate) async fn worker(peer: SocketAddr, shared: Arc<Shared>, opts: EngineOp
                         st.not_connected(i, peer);
                         if give_up {
                             st.give_up(peer);
+                            st.running.remove(&peer);
                         }
                     }
                     shared.notify.notify_waiters();

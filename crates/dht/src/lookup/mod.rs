@@ -1,12 +1,14 @@
-//! Iterative lookups (find_node, get_peers, announce), as pure bookkeeping.
+//! Iterative lookups (find_node, get_peers, announce, BEP 44 get and put), as pure
+//! bookkeeping.
 //!
 //! A [`Lookup`] keeps the candidates it has heard of, sorted by XOR distance to the
 //! target, and decides which to query next; the node sends the queries and feeds the
 //! answers back. The search is done when the `k` closest candidates that have not
 //! failed have all answered. At most `alpha` requests hold a slot at once; a request
 //! older than the soft timeout stops holding its slot (it may still answer until the
-//! hard timeout). An announce lookup then sends `announce_peer` to the `k` closest
-//! nodes that gave a token and waits for their answers. Every request is traced.
+//! hard timeout). An announce (or put) lookup then sends `announce_peer` (or `put`) to
+//! the `k` closest nodes that gave a token and waits for their answers. Every request
+//! is traced.
 //!
 //! # Method families, in the order the node calls them
 //! 1. [`Lookup::new`], then [`Lookup::add_candidate`] for each seed (closest nodes of the
@@ -49,6 +51,12 @@ pub enum LookupKind {
         /// The TCP port to announce; `None` for `implied_port`.
         port: Option<u16>,
     },
+    /// BEP 44 get: the item stored under the target (and the closest nodes). Started
+    /// with `Node::start_get`, which gives the salt mutable items are checked with.
+    GetItem,
+    /// BEP 44 get, then put to the closest nodes that gave a token. Started with
+    /// `Node::start_put`, which gives the item.
+    PutItem,
 }
 
 impl LookupKind {
@@ -57,6 +65,17 @@ impl LookupKind {
         match self {
             LookupKind::FindNode => "find_node",
             LookupKind::GetPeers | LookupKind::Announce { .. } => "get_peers",
+            LookupKind::GetItem | LookupKind::PutItem => "get",
+        }
+    }
+
+    /// The query of the second phase, sent with the tokens of the search (announce_peer
+    /// or put); `None` for a lookup that only searches.
+    pub fn store_method(&self) -> Option<&'static str> {
+        match self {
+            LookupKind::Announce { .. } => Some("announce_peer"),
+            LookupKind::PutItem => Some("put"),
+            _ => None,
         }
     }
 }

@@ -7,6 +7,7 @@ use serde::Serialize;
 use swarmlab_krpc::Id;
 
 use super::{LookupId, LookupKind};
+use crate::bep44::Item;
 
 /// What became of one request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -40,7 +41,7 @@ pub struct TraceEntry {
     pub id: Option<Id>,
     /// 160 − common prefix length with the target (0: the target itself).
     pub distance_bits: Option<u32>,
-    /// The query: `find_node`, `get_peers` or `announce_peer`.
+    /// The query: `find_node`, `get_peers`, `announce_peer`, `get` or `put`.
     pub method: &'static str,
     /// Milliseconds from the lookup's start.
     pub sent_ms: f64,
@@ -69,7 +70,7 @@ pub struct LookupResult {
     pub closest: Vec<(Id, SocketAddr)>,
     /// Peers found (get_peers and announce), without duplicates.
     pub peers: Vec<SocketAddr>,
-    /// Nodes that acknowledged our announce_peer.
+    /// Nodes that acknowledged our announce_peer (or put).
     pub announced: usize,
     /// Highest hop among the k closest.
     pub hops: u32,
@@ -83,6 +84,10 @@ pub struct LookupResult {
     pub elapsed_ms: f64,
     /// Every request, in the order sent.
     pub trace: Vec<TraceEntry>,
+    /// BEP 44 get and put: the item found, checked (for a mutable item, the one with
+    /// the highest `seq`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub item: Option<Item>,
 }
 
 impl LookupResult {
@@ -112,5 +117,10 @@ impl LookupResult {
         self.timeouts += other.timeouts;
         self.elapsed_ms = self.elapsed_ms.max(other.elapsed_ms);
         self.trace.extend(other.trace);
+        if let Some(item) = other.item {
+            if self.item.as_ref().is_none_or(|i| item.seq() > i.seq()) {
+                self.item = Some(item);
+            }
+        }
     }
 }

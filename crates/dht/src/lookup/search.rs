@@ -36,6 +36,8 @@ pub(super) struct Candidate {
     token: Option<Vec<u8>>,
     /// Search queries sent to it.
     tries: u8,
+    /// Its store request (announce_peer, put) went out.
+    stored: bool,
 }
 
 /// Queries a lookup sends to one node at most: a request that passes the soft timeout
@@ -144,6 +146,7 @@ impl Lookup {
                 state: State::Fresh,
                 token: None,
                 tries: 0,
+                stored: false,
             },
         );
         if self.candidates.len() > MAX_CANDIDATES {
@@ -228,32 +231,34 @@ impl Lookup {
             if !out.is_empty() || !self.search_done() {
                 return out;
             }
-            if let LookupKind::Announce { .. } = self.kind {
-                self.announcing = true;
-                let targets: Vec<Planned> = self
-                    .candidates
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, c)| c.state == State::Answered && c.token.is_some())
-                    .take(self.k)
-                    .map(|(slot, c)| Planned {
-                        addr: c.addr,
-                        id: c.id,
-                        announce_token: c.token.clone(),
-                        slot,
-                    })
-                    .collect();
-                if !targets.is_empty() {
-                    return targets;
-                }
+            if self.kind.store_method().is_none() {
+                self.finish();
+                return Vec::new();
             }
-            self.finish();
-            return Vec::new();
+            self.announcing = true;
         }
-        if self.requests.iter().all(|r| !r.3) {
+        // The store phase: one request to each of the k closest that answered with a
+        // token. What was not sent yet (the outgoing cap stopped it) is planned again,
+        // so no store is lost; the lookup ends once every one went out and none is
+        // pending.
+        let targets: Vec<Planned> = self
+            .candidates
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.state == State::Answered && c.token.is_some())
+            .take(self.k)
+            .filter(|(_, c)| !c.stored)
+            .map(|(slot, c)| Planned {
+                addr: c.addr,
+                id: c.id,
+                announce_token: c.token.clone(),
+                slot,
+            })
+            .collect();
+        if targets.is_empty() && self.requests.iter().all(|r| !r.3) {
             self.finish();
         }
-        Vec::new()
+        targets
     }
 
     fn finish(&mut self) {
@@ -274,7 +279,9 @@ impl Lookup {
         let Some(c) = self.candidates.get_mut(p.slot).filter(|c| c.addr == p.addr) else {
             return;
         };
-        if !announce {
+        if announce {
+            c.stored = true;
+        } else {
             c.state = State::InFlight { tid, slow: false };
             c.tries = c.tries.saturating_add(1);
         }
@@ -284,10 +291,9 @@ impl Lookup {
             node: p.addr,
             id,
             distance_bits: id.map(|i| i.distance_bits(&self.target)),
-            method: if announce {
-                "announce_peer"
-            } else {
-                self.kind.method()
+            method: match self.kind.store_method() {
+                Some(m) if announce => m,
+                _ => self.kind.method(),
             },
             sent_ms: ms(now - self.started),
             rtt_ms: None,
@@ -430,6 +436,7 @@ impl Lookup {
             timeouts,
             elapsed_ms: ms(now - self.started),
             trace: self.trace,
+            item: None,
         }
     }
 

@@ -126,6 +126,55 @@ fn announce_goes_to_the_closest_with_tokens() {
     );
 }
 
+/// The node's outgoing cap may stop a lookup's store requests part way: the ones not
+/// sent are planned again (at the cap's retry time), never dropped.
+#[test]
+fn store_requests_the_cap_stopped_are_planned_again() {
+    let t0 = Instant::now();
+    let ours = id(0xff);
+    let mut l = Lookup::new(
+        LookupId(1),
+        LookupKind::Announce { port: Some(1) },
+        id(0),
+        t0,
+        8,
+        8,
+    );
+    for b in 1..=6u8 {
+        l.add_candidate(Some(id(b)), addr(b as u16), 1, &ours);
+    }
+    let p = l.plan();
+    assert_eq!(p.len(), 6);
+    for (i, q) in p.iter().enumerate() {
+        l.sent(q, i as u32, t0);
+    }
+    for b in 1..=6u8 {
+        l.on_response(u32::from(b) - 1, t0, id(b), &[], &[], Some(b"tok"), &ours);
+    }
+    let p = l.plan();
+    assert_eq!(p.len(), 6, "one store request per node that gave a token");
+    // The cap lets two go out.
+    l.sent(&p[0], 10, t0);
+    l.sent(&p[1], 11, t0);
+    let again = l.plan();
+    assert_eq!(
+        again.iter().map(|q| q.addr).collect::<Vec<_>>(),
+        p[2..].iter().map(|q| q.addr).collect::<Vec<_>>(),
+        "the four not sent are planned again, the two sent are not"
+    );
+    for (i, q) in again.iter().enumerate() {
+        l.sent(q, 12 + i as u32, t0);
+    }
+    assert!(l.plan().is_empty());
+    for tid in 10..16 {
+        assert!(!l.is_finished());
+        l.on_response(tid, t0, id(1 + (tid - 10) as u8), &[], &[], None, &ours);
+    }
+    assert!(l.plan().is_empty());
+    assert!(l.is_finished());
+    assert_eq!(l.result(t0).announced, 6);
+}
+
 #[test]
 fn candidates_are_bounded_and_deduplicated() {
     let t0 = Instant::now();
@@ -160,6 +209,7 @@ fn result_with(closest: &[(u8, u16)], peers: &[u16], elapsed_ms: f64) -> LookupR
         timeouts: 1,
         elapsed_ms,
         trace: Vec::new(),
+        item: None,
     }
 }
 

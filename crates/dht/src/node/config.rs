@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use swarmlab_krpc::Id;
 
+use crate::bep44::ItemStoreConfig;
 use crate::limits::Limits;
 use crate::peer_store::PeerStoreConfig;
 use crate::routing::RoutingConfig;
@@ -41,7 +42,8 @@ pub struct NodeConfig {
     pub request_timeout: Duration,
     /// A request unanswered this long stops holding a lookup slot.
     pub soft_timeout: Duration,
-    /// BEP 43: we send `ro: 1` and others do not add us to their tables.
+    /// BEP 43: we send `ro: 1` so that others do not add us to their tables, and we
+    /// answer no query.
     pub read_only: bool,
     /// Rate limits on queries in, replies out and queries out ([`Limits::unlimited`]
     /// turns them off).
@@ -50,6 +52,13 @@ pub struct NodeConfig {
     pub routing: RoutingConfig,
     /// The peer store's bounds.
     pub peer_store: PeerStoreConfig,
+    /// The BEP 44 item store's bounds.
+    pub item_store: ItemStoreConfig,
+    /// BEP 51: how long the sample of info-hashes we give stays the same (the
+    /// `interval` we announce; libtorrent's default and BEP 51's maximum: 6 hours).
+    pub sample_interval: Duration,
+    /// BEP 51: most info-hashes in one `samples` (libtorrent sends at most 20).
+    pub max_samples: usize,
     /// Housekeeping period: pings the routing table asks for, refresh, expiry.
     pub tick: Duration,
     /// Longest wait between two bootstrap attempts while the table is empty.
@@ -73,6 +82,9 @@ impl Default for NodeConfig {
             limits: Limits::default(),
             routing: RoutingConfig::default(),
             peer_store: PeerStoreConfig::default(),
+            item_store: ItemStoreConfig::default(),
+            sample_interval: Duration::from_secs(6 * 3600),
+            max_samples: 20,
             tick: Duration::from_secs(1),
             bootstrap_backoff_max: Duration::from_secs(60),
             max_lookups: 256,

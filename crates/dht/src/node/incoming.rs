@@ -9,14 +9,27 @@ use swarmlab_krpc::{Body, DecodeError, Id, KrpcError, Message, Response, Transac
 use swarmlab_net::canonical;
 
 use crate::limits::QueryVerdict;
-use crate::lookup::Outcome;
-use crate::routing::{NodeState, TimeoutOutcome};
+use crate::lookup::{LookupKind, Outcome};
+use crate::routing::{NodeState, RoutingTable, TimeoutOutcome};
 
 use super::{Node, Purpose, Request, MAX_DATAGRAM_IN, MAX_NODES_PER_REPLY, VERSION};
 
 impl Node {
     /// Handles one datagram from `from`.
     pub fn handle(&mut self, now: Instant, from: SocketAddr, bytes: &[u8]) {
+        self.handle_with(now, from, bytes, None);
+    }
+
+    /// [`Node::handle`] for a node of a dual-stack driver: `other` is the other address
+    /// family's routing table, from which a query's `want` for that family is answered
+    /// (an IPv4 query with `want: ["n6"]` gets `nodes6`).
+    pub fn handle_with(
+        &mut self,
+        now: Instant,
+        from: SocketAddr,
+        bytes: &[u8],
+        other: Option<&RoutingTable>,
+    ) {
         self.stats.datagrams_in += 1;
         if bytes.len() > MAX_DATAGRAM_IN {
             self.stats.oversized += 1;
@@ -24,7 +37,7 @@ impl Node {
         }
         match Message::decode(bytes) {
             Ok(msg) => match msg.body {
-                Body::Query(q) => self.on_query(now, from, msg.tid, q),
+                Body::Query(q) => self.on_query(now, from, msg.tid, q, other),
                 Body::Response(r) => self.on_response(now, from, &msg.tid, r, msg.ip),
                 Body::Error(e) => self.on_error(now, from, &msg.tid, e),
             },
@@ -37,6 +50,10 @@ impl Node {
             DecodeError::Garbage { .. } => self.stats.garbage += 1,
             DecodeError::UnknownMethod { .. } | DecodeError::InvalidQuery { .. } => {
                 self.stats.bad_queries += 1;
+                if self.cfg.read_only {
+                    self.stats.read_only_unanswered += 1;
+                    return;
+                }
                 if !self.admit_query(now, from) {
                     return;
                 }
@@ -108,12 +125,20 @@ impl Node {
         };
         self.stats.responses_in += 1;
         if let Some(ip) = ip {
-            self.vote_external(now, ip);
+            self.vote_external(now, from.ip(), ip);
         }
         let out = self.table.on_response(now, r.id, from);
         self.ping_if_asked(now, &out);
+        if let Purpose::Direct(id) = req.purpose {
+            self.direct_reply(id, from, r);
+            return;
+        }
         if let Purpose::Lookup(lid) = req.purpose {
             if let Some(mut l) = self.lookups.remove(&lid) {
+                if matches!(l.kind, LookupKind::GetItem | LookupKind::PutItem) {
+                    let target = l.target;
+                    self.on_item_reply(lid, &target, &r);
+                }
                 let mut nodes: Vec<(Id, SocketAddr)> = Vec::new();
                 if let Some(ns) = &r.nodes {
                     nodes.extend(
@@ -138,6 +163,7 @@ impl Node {
 
     fn on_error(&mut self, now: Instant, from: SocketAddr, tid: &TransactionId, e: KrpcError) {
         self.stats.errors_in += 1;
+        self.stats.errors_in_by_code.bump(e.code.code());
         let Some(t) = tid.to_u32() else { return };
         if self
             .requests
@@ -177,11 +203,15 @@ impl Node {
                 }
             }
         }
-        if let Purpose::Lookup(lid) = req.purpose {
-            if let Some(mut l) = self.lookups.remove(&lid) {
-                l.on_failure(tid, outcome);
-                self.run_lookup(now, l);
+        match req.purpose {
+            Purpose::Lookup(lid) => {
+                if let Some(mut l) = self.lookups.remove(&lid) {
+                    l.on_failure(tid, outcome);
+                    self.run_lookup(now, l);
+                }
             }
+            Purpose::Direct(id) => self.direct_failed(id, req.to, outcome),
+            Purpose::Ping => {}
         }
     }
 }

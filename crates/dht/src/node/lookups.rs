@@ -8,6 +8,7 @@ use swarmlab_krpc::{Id, Method, Want};
 use crate::error::LookupError;
 use crate::lookup::{Lookup, LookupId, LookupKind, Planned};
 
+use super::items::ItemLookup;
 use super::{Event, Node, Purpose};
 
 impl Node {
@@ -27,17 +28,36 @@ impl Node {
         l
     }
 
-    /// Starts a lookup of `target`; its result comes as [`Event::LookupDone`].
+    /// Starts a lookup of `target`; its result comes as [`Event::LookupDone`]. A BEP 44
+    /// get of an immutable (or unsalted mutable) item may start here; a put needs its
+    /// item: [`Node::start_put`].
     pub fn start_lookup(
         &mut self,
         now: Instant,
         kind: LookupKind,
         target: Id,
     ) -> Result<LookupId, LookupError> {
+        match kind {
+            LookupKind::PutItem => Err(LookupError::PutWithoutItem),
+            LookupKind::GetItem => self.start_get(now, target, Vec::new()),
+            _ => self.start(now, kind, target, None),
+        }
+    }
+
+    pub(super) fn start(
+        &mut self,
+        now: Instant,
+        kind: LookupKind,
+        target: Id,
+        side: Option<ItemLookup>,
+    ) -> Result<LookupId, LookupError> {
         if self.lookups.len() >= self.cfg.max_lookups {
             return Err(LookupError::TooMany(self.cfg.max_lookups));
         }
         let mut l = self.new_lookup(now, kind, target);
+        if let Some(side) = side {
+            self.item_lookups.insert(l.id, side);
+        }
         if self.table.is_empty() {
             for a in self.bootstrap.clone() {
                 l.add_candidate(None, a, 1, &self.id);
@@ -72,8 +92,15 @@ impl Node {
                 implied_port: port.is_none(),
                 token: token.clone(),
             },
+            // A put lookup always has its item (start_put); without it, nothing to send.
+            (Some(token), LookupKind::PutItem) => self.put_method(l.id, token)?,
             (_, LookupKind::FindNode) => Method::FindNode {
                 target: l.target,
+                want: Want::default(),
+            },
+            (_, LookupKind::GetItem | LookupKind::PutItem) => Method::Get {
+                target: l.target,
+                seq: None,
                 want: Want::default(),
             },
             _ => Method::GetPeers {
@@ -90,7 +117,9 @@ impl Node {
         }
         let internal = l.internal;
         let lid = l.id;
-        let result = l.result(now);
+        let mut result = l.result(now);
+        result.item = self.item_lookups.remove(&lid).and_then(|s| s.found);
+        self.stats.lookup_ms.record(result.elapsed_ms);
         if self.bootstrap_lookup == Some(lid) {
             self.bootstrap_lookup = None;
             // Joined once the table holds k verified nodes. With fewer (the network

@@ -14,23 +14,35 @@
 //!    waiting for the outgoing cap, bootstrap retries, the 1 s tick).
 //! 3. **Drain it** after each call: [`Node::poll_transmit`] until `None` (send each
 //!    datagram), then [`Node::poll_event`] until `None` (`events.rs`).
-//! 4. **Ask it**: [`Node::start_lookup`] (`lookups.rs`); the result comes out of
-//!    [`Node::poll_event`] as [`Event::LookupDone`]. Queries go out through
-//!    `outgoing.rs`, which applies the outgoing cap and keeps the deadlines.
+//! 4. **Ask it**: [`Node::start_lookup`] (`lookups.rs`), [`Node::start_get`] and
+//!    [`Node::start_put`] (BEP 44, `items.rs`); the result comes out of
+//!    [`Node::poll_event`] as [`Event::LookupDone`]. [`Node::query`] sends one query to
+//!    one node (the BEP 51 crawl's `sample_infohashes`, `direct.rs`), answered as
+//!    [`Event::QueryReply`]. Queries go out through `outgoing.rs`, which applies the
+//!    outgoing cap and keeps the deadlines.
 //! 5. **Watch it**: [`Node::stats`] (`stats.rs`), [`Node::table`], [`Node::peer_store`],
-//!    [`Node::nodes`] (for a state file), [`Node::external_address`] (BEP 42 votes,
-//!    `external.rs`).
+//!    [`Node::item_store`], [`Node::nodes`] (for a state file),
+//!    [`Node::external_address`] (BEP 42 votes, `external.rs`); [`Node::set_id`] when
+//!    the other family's node adopted a BEP 42 id.
+//!
+//! Queries are served in `queries.rs` (BEP 5), `items.rs` (BEP 44 `get` and `put`) and
+//! `samples.rs` (BEP 51 `sample_infohashes`). A node of a dual-stack driver answers
+//! `want` for the other family from that family's table, given to
+//! [`Node::handle_with`].
 //!
 //! Every datagram is hostile until decoded: one longer than [`MAX_DATAGRAM_IN`] is
 //! dropped unread and counted ([`Stats::oversized`]).
 
 mod config;
+mod direct;
 mod events;
 mod external;
 mod incoming;
+mod items;
 mod lookups;
 mod outgoing;
 mod queries;
+mod samples;
 mod stats;
 mod timers;
 
@@ -43,6 +55,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use swarmlab_krpc::Id;
 
+use crate::bep44::ItemStore;
 use crate::limits::{LimitCounters, RateLimiter};
 use crate::lookup::{Lookup, LookupId};
 use crate::peer_store::PeerStore;
@@ -51,13 +64,17 @@ use crate::token::TokenManager;
 use crate::ConfigError;
 
 pub use config::{NodeConfig, MAX_DATAGRAM_IN, MAX_NODES_PER_REPLY, VERSION};
+pub use direct::QueryId;
 pub use events::{Event, Transmit};
-pub use stats::{PerMethod, Stats};
+pub use external::{MAX_CANDIDATES as MAX_VOTED_ADDRESSES, VOTES_NEEDED};
+pub use stats::{ErrorCounts, LatencyHistogram, PerMethod, Stats};
 
 #[derive(Debug, Clone, Copy)]
 enum Purpose {
     Ping,
     Lookup(LookupId),
+    /// A query sent with [`Node::query`], answered as [`Event::QueryReply`].
+    Direct(QueryId),
 }
 
 #[derive(Debug, Clone)]
@@ -75,6 +92,13 @@ pub struct Node {
     table: RoutingTable,
     tokens: TokenManager,
     store: PeerStore,
+    items: ItemStore,
+    /// Get and put lookups: the salt to check items with, the item to put, the best
+    /// item found.
+    item_lookups: HashMap<LookupId, items::ItemLookup>,
+    /// BEP 51: the sample we give, and when it was drawn.
+    sample: Option<(Instant, Vec<Id>)>,
+    next_query: u64,
     limiter: RateLimiter,
     transmits: VecDeque<Transmit>,
     events: VecDeque<Event>,
@@ -93,7 +117,7 @@ pub struct Node {
     bootstrap_lookup: Option<LookupId>,
     next_bootstrap: Option<Instant>,
     bootstrap_backoff: Duration,
-    votes: HashMap<SocketAddr, u32>,
+    votes: external::Votes,
     external: Option<SocketAddr>,
     stats: Stats,
 }
@@ -106,6 +130,7 @@ impl Node {
         let table = RoutingTable::with_config(now, id, cfg.routing)?;
         let tokens = TokenManager::new(now, &mut rng);
         let store = PeerStore::new(cfg.peer_store)?;
+        let items = ItemStore::new(cfg.item_store)?;
         let limiter = RateLimiter::new(now, cfg.limits)?;
         let next_tid = rng.gen();
         Ok(Node {
@@ -114,6 +139,10 @@ impl Node {
             table,
             tokens,
             store,
+            items,
+            item_lookups: HashMap::new(),
+            sample: None,
+            next_query: 1,
             limiter,
             transmits: VecDeque::new(),
             events: VecDeque::new(),
@@ -130,7 +159,7 @@ impl Node {
             bootstrap_lookup: None,
             next_bootstrap: None,
             bootstrap_backoff: Duration::from_secs(1),
-            votes: HashMap::new(),
+            votes: external::Votes::default(),
             external: None,
             stats: Stats::default(),
             cfg,
@@ -160,6 +189,11 @@ impl Node {
     /// The peers announced to us.
     pub fn peer_store(&self) -> &PeerStore {
         &self.store
+    }
+
+    /// The BEP 44 items put to us.
+    pub fn item_store(&self) -> &ItemStore {
+        &self.items
     }
 
     /// Our external address, once enough nodes agreed on it.

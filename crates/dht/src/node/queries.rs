@@ -1,5 +1,7 @@
-//! Serving queries: ping, find_node, get_peers and announce_peer, each reply
-//! fitted in one datagram.
+//! Serving queries: ping, find_node, get_peers and announce_peer here, BEP 44's get
+//! and put in `items.rs`, BEP 51's sample_infohashes in `samples.rs`; each reply fitted
+//! in one datagram. `want` (BEP 32) is answered from both families' tables when the
+//! driver gives the other family's table.
 
 use std::net::SocketAddr;
 use std::time::Instant;
@@ -11,6 +13,7 @@ use swarmlab_krpc::{
 use swarmlab_net::{canonical, is_v4_mapped};
 
 use crate::peer_store::AnnounceOutcome;
+use crate::routing::RoutingTable;
 
 use super::{Node, VERSION};
 
@@ -21,8 +24,14 @@ impl Node {
         from: SocketAddr,
         tid: TransactionId,
         q: Query,
+        other: Option<&RoutingTable>,
     ) {
         self.stats.queries_in.bump(&q.method);
+        // BEP 43: a read-only node answers no query (and so lands in no table).
+        if self.cfg.read_only {
+            self.stats.read_only_unanswered += 1;
+            return;
+        }
         if !self.admit_query(now, from) {
             return;
         }
@@ -30,13 +39,20 @@ impl Node {
             Method::Ping => Body::Response(Response::new(self.id)),
             Method::FindNode { target, want } => {
                 let mut r = Response::new(self.id);
-                self.fill_nodes(now, &mut r, target, *want, from);
+                self.fill_nodes(now, &mut r, target, *want, from, other);
                 Body::Response(r)
+            }
+            Method::Get { target, seq, want } => {
+                self.serve_get(now, from, target, *seq, *want, other)
+            }
+            Method::Put(p) => self.serve_put(now, from, p),
+            Method::SampleInfohashes { target, want } => {
+                self.serve_samples(now, from, target, *want, other)
             }
             Method::GetPeers { info_hash, want } => {
                 let mut r = Response::new(self.id);
                 r.token = Some(self.tokens.issue(now, from, info_hash).as_bytes().to_vec());
-                self.fill_nodes(now, &mut r, info_hash, *want, from);
+                self.fill_nodes(now, &mut r, info_hash, *want, from, other);
                 let values = self.store.get_sample(
                     now,
                     info_hash,
@@ -76,8 +92,9 @@ impl Node {
                 }
             }
         };
-        if matches!(reply, Body::Error(_)) {
+        if let Body::Error(e) = &reply {
             self.stats.errors_sent += 1;
+            self.stats.errors_sent_by_code.bump(e.code.code());
         } else {
             self.stats.replies_sent += 1;
         }
@@ -95,16 +112,22 @@ impl Node {
         }
     }
 
-    /// `nodes` (and `nodes6` for an IPv6 table) closest to `target`.
-    fn fill_nodes(
+    /// `nodes` and `nodes6` closest to `target`: the asker's family unless `want` names
+    /// families (BEP 32); a family this node's table does not hold is taken from
+    /// `other`, the other family's table when the driver runs both.
+    pub(super) fn fill_nodes(
         &mut self,
         now: Instant,
         r: &mut Response,
         target: &Id,
         want: Want,
         from: SocketAddr,
+        other: Option<&RoutingTable>,
     ) {
-        let closest = self.table.closest(now, target, self.cfg.k);
+        let mut closest = self.table.closest(now, target, self.cfg.k);
+        if let Some(other) = other.filter(|_| !want.is_empty()) {
+            closest.extend(other.closest(now, target, self.cfg.k));
+        }
         let v6_asker = from.is_ipv6() && !is_v4_mapped(&from);
         let want_v4 = want.n4 || (want.is_empty() && !v6_asker);
         let want_v6 = want.n6 || (want.is_empty() && v6_asker);

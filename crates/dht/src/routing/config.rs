@@ -26,9 +26,25 @@ pub struct RoutingConfig {
     /// [`RoutingTable::on_timeout`](super::RoutingTable::on_timeout) within
     /// this is considered lost and may be asked for again. Default 60 s.
     pub ping_retry: Duration,
-    /// Reject nodes whose id does not satisfy BEP 42 for their IP (local
-    /// addresses exempt). Default `false`.
-    pub enforce_bep42: bool,
+    /// What BEP 42 ids count for in the table (local addresses are exempt: every id
+    /// is secure there). Default [`Bep42Policy::Prefer`].
+    pub bep42: Bep42Policy,
+}
+
+/// How the table treats node ids that do not fit their IP address (BEP 42).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Bep42Policy {
+    /// Ids are not checked.
+    Off,
+    /// Secure ids are preferred: in a full bucket with no bad node, a node with a
+    /// secure id that just answered us replaces the least recently seen node whose id
+    /// is not secure (libtorrent does the same). Insecure ids are still taken where
+    /// there is room, so a node joins a network that has few secure ids.
+    #[default]
+    Prefer,
+    /// Only secure ids are taken (libtorrent's `dht_enforce_node_id`): the others are
+    /// refused ([`Reject::Bep42`](super::Reject::Bep42)).
+    Require,
 }
 
 impl Default for RoutingConfig {
@@ -40,7 +56,7 @@ impl Default for RoutingConfig {
             good_window: Duration::from_secs(15 * 60),
             refresh_interval: Duration::from_secs(15 * 60),
             ping_retry: Duration::from_secs(60),
-            enforce_bep42: false,
+            bep42: Bep42Policy::Prefer,
         }
     }
 }

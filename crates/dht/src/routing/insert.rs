@@ -11,7 +11,8 @@ use swarmlab_net::{canonical, is_valid_peer};
 use super::clock::Stamp;
 use super::node_addr::{ip_bytes, NodeAddr};
 use super::{
-    Bucket, Entry, InsertOutcome, Loc, NodeInfo, NodeState, Reject, RoutingTable, Seen, MAX_BUCKETS,
+    Bep42Policy, Bucket, Entry, InsertOutcome, Loc, NodeInfo, NodeState, Reject, RoutingTable,
+    Seen, MAX_BUCKETS,
 };
 use crate::bep42;
 
@@ -36,7 +37,7 @@ impl RoutingTable {
             return InsertOutcome::Rejected(Reject::InvalidAddress);
         }
         let addr = canonical(addr);
-        if self.cfg.enforce_bep42 && !bep42::is_valid(&id, addr.ip()) {
+        if self.cfg.bep42 == Bep42Policy::Require && !bep42::is_valid(&id, addr.ip()) {
             return InsertOutcome::Rejected(Reject::Bep42);
         }
         let compact = NodeAddr::new(addr);
@@ -157,7 +158,29 @@ impl RoutingTable {
                 .filter(|(_, e)| e.state(now_ms, &cfg) == NodeState::Bad)
                 .min_by_key(|(_, e)| e.last_seen())
                 .map(|(i, _)| i);
-            if let Some(pos) = worst_bad {
+            if worst_bad.is_none() && bi == last && self.buckets.len() < MAX_BUCKETS {
+                self.split(now);
+                continue;
+            }
+            // With BEP 42 preferred, a secure newcomer that just answered takes the
+            // place of the least recently seen node whose id is insecure.
+            let secure = |e: &Entry| bep42::is_valid(&e.id, e.addr.socket().ip());
+            let b = &mut self.buckets[bi];
+            let victim = worst_bad.or_else(|| {
+                (cfg.bep42 == Bep42Policy::Prefer
+                    && entry.state(now_ms, &cfg) == NodeState::Good
+                    && secure(&entry))
+                .then(|| {
+                    b.nodes
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, e)| !secure(e))
+                        .min_by_key(|(_, e)| e.last_seen())
+                        .map(|(i, _)| i)
+                })
+                .flatten()
+            });
+            if let Some(pos) = victim {
                 let ping = self_ping(&mut entry);
                 let old = std::mem::replace(&mut b.nodes[pos], entry.clone());
                 b.last_changed = now;
@@ -165,11 +188,6 @@ impl RoutingTable {
                 self.unindex_ip(&old);
                 self.index_ip(&entry);
                 return InsertOutcome::Replaced { evicted, ping };
-            }
-
-            if bi == last && self.buckets.len() < MAX_BUCKETS {
-                self.split(now);
-                continue;
             }
 
             if !self.cache_push(bi, entry) {

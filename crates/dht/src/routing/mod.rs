@@ -46,6 +46,13 @@
 //! e.g. a node that restarted with a new id or a new port). Otherwise the
 //! newcomer is rejected ([`Reject::IpConflict`] / [`Reject::IdConflict`]).
 //!
+//! # BEP 42 ids
+//! [`RoutingConfig::bep42`]: with [`Bep42Policy::Prefer`] (the default) a full bucket
+//! with no bad node makes room for a node whose id is secure for its IP and that just
+//! answered us, by evicting the least recently seen node whose id is not; with
+//! [`Bep42Policy::Require`] insecure ids are refused; [`Bep42Policy::Off`] ignores ids.
+//! Local addresses are exempt (every id is secure there).
+//!
 //! # Refresh
 //! Each bucket records when it last changed (a node added or replaced, or a
 //! node in it responded). [`RoutingTable::buckets_needing_refresh`] returns
@@ -118,7 +125,7 @@ use clock::{Clock, Stamp};
 use entry::Entry;
 use node_addr::{ip_bytes, IpIndex};
 
-pub use config::{RoutingConfig, MAX_BUCKETS};
+pub use config::{Bep42Policy, RoutingConfig, MAX_BUCKETS};
 pub use entry::{NodeInfo, NodeState, Seen};
 pub use inspect::BucketStats;
 pub use outcome::{InsertOutcome, Reject, TimeoutOutcome};

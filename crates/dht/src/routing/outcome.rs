@@ -10,7 +10,7 @@ pub enum Reject {
     OwnId,
     /// Port 0, or an unspecified, multicast or broadcast IP.
     InvalidAddress,
-    /// The id violates BEP 42 for its IP ([`RoutingConfig::enforce_bep42`](super::RoutingConfig::enforce_bep42)).
+    /// The id violates BEP 42 for its IP ([`Bep42Policy::Require`](super::Bep42Policy::Require)).
     Bep42,
     /// The id is in the table with another address that may not be replaced.
     IdConflict,

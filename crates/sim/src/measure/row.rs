@@ -144,6 +144,8 @@ impl LookupRow {
             LookupKind::FindNode => "find_node",
             LookupKind::GetPeers => "get_peers",
             LookupKind::Announce { .. } => "announce",
+            LookupKind::GetItem => "get",
+            LookupKind::PutItem => "put",
         }
         .to_string();
         row.finished = true;

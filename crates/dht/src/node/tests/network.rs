@@ -192,8 +192,9 @@ fn adopts_a_bep42_id_once_replies_agree_on_a_public_address() {
     let old = n.id();
     let ours: SocketAddr = "203.0.113.5:6881".parse().unwrap();
     assert!(!crate::bep42::is_valid(&old, ours.ip()));
+    // Four voters, each in its own /24 (one network's votes count once).
     let peers: Vec<SocketAddr> = (1..=4)
-        .map(|i| format!("198.51.100.{i}:6881").parse().unwrap())
+        .map(|i| format!("198.51.{i}.7:6881").parse().unwrap())
         .collect();
     n.bootstrap(now, peers.clone());
     // Answer every query (alpha at a time) with `ip` = our public address.

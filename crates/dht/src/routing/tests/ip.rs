@@ -108,7 +108,7 @@ fn rejects_own_id_bad_addresses_and_bep42_when_enforced() {
         );
     }
     let cfg = RoutingConfig {
-        enforce_bep42: true,
+        bep42: super::super::Bep42Policy::Require,
         ..Default::default()
     };
     let mut t = RoutingTable::with_config(t0, Id([7; 20]), cfg).unwrap();
@@ -138,4 +138,57 @@ fn rejects_own_id_bad_addresses_and_bep42_when_enforced() {
         }
     )
     .is_err());
+}
+
+/// A full bucket of insecure ids on public addresses, and a newcomer with a secure id.
+fn full_insecure_bucket(
+    policy: super::super::Bep42Policy,
+) -> (RoutingTable, Instant, Id, SocketAddr) {
+    let t0 = Instant::now();
+    let cfg = RoutingConfig {
+        bep42: policy,
+        ..Default::default()
+    };
+    let mut t = RoutingTable::with_config(t0, Id::ZERO, cfg).unwrap();
+    for i in 1..=8u8 {
+        let a: SocketAddr = format!("198.51.100.{i}:6881").parse().unwrap();
+        let id = Id([0x80 | i; 20]);
+        assert!(!crate::bep42::is_valid(&id, a.ip()));
+        assert!(t.insert(t0, id, a, Seen::Responded).in_bucket());
+    }
+    let a: SocketAddr = "198.51.100.200:6881".parse().unwrap();
+    let mut rng = rand::rngs::mock::StepRng::new(0x8000_0000_0000_0001, 0x0123_4567_89ab_cdef);
+    let secure = loop {
+        let id = crate::bep42::derive_id(a.ip(), &mut rng);
+        if id.0[0] & 0x80 != 0 {
+            break id;
+        }
+    };
+    assert!(crate::bep42::is_valid(&secure, a.ip()));
+    (t, t0, secure, a)
+}
+
+#[test]
+fn prefer_lets_a_secure_id_that_answered_replace_an_insecure_one() {
+    use super::super::Bep42Policy;
+    // Prefer (the default): the secure newcomer that answered takes a place.
+    let (mut t, t0, secure, a) = full_insecure_bucket(Bep42Policy::default());
+    let later = t0 + std::time::Duration::from_secs(1);
+    // Only querying us proves nothing: it waits in the cache.
+    assert!(matches!(
+        t.insert(later, secure, a, Seen::Queried),
+        InsertOutcome::Cached { .. }
+    ));
+    let out = t.insert(later, secure, a, Seen::Responded);
+    assert!(
+        matches!(out, InsertOutcome::Replaced { ref evicted, .. } if evicted.id == Id([0x81; 20])),
+        "{out:?}"
+    );
+    assert!(t.contains(&secure));
+    assert_eq!(t.len(), 8);
+    // Off: the bucket keeps its good nodes and the newcomer waits.
+    let (mut t, t0, secure, a) = full_insecure_bucket(Bep42Policy::Off);
+    let out = t.insert(t0, secure, a, Seen::Responded);
+    assert!(matches!(out, InsertOutcome::Cached { .. }), "{out:?}");
+    assert!(!t.contains(&secure));
 }

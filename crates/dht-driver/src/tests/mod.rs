@@ -1,4 +1,12 @@
-//! The driver on loopback: bootstrap, lookups, persistence, dual stack, the state file.
+//! The driver on loopback: bootstrap, lookups, persistence, dual stack, the state file
+//! (here); the bootstrap's resolution (`bootstrap.rs`), the dual stack's shared id and
+//! `want` (`dual_stack.rs`), BEP 44 and BEP 51 over UDP (`items.rs`), the metrics
+//! endpoint (`metrics.rs`).
+
+mod bootstrap;
+mod dual_stack;
+mod items;
+mod metrics;
 
 use std::net::SocketAddr;
 use std::time::Duration;
