@@ -4,12 +4,13 @@
 //! |---|---|
 //! | [`ConfigError`] | every constructor that takes a configuration: `Node::new`, `RoutingTable::with_config`, `PeerStore::new`, `RateLimiter::new` |
 //! | [`LookupError`] | `Node::start_lookup`, `Node::start_get`, `Node::start_put` |
-//! | [`SimError`] | `Sim::add_node`, `Sim::grow` |
 //! | [`ItemError`] | BEP 44: `Item::immutable`, `Item::sign`, `Item::verify`, `ItemStore::put`; a put refused with its KRPC error code |
+//!
+//! The simulator's `SimError` is in `swarmlab-sim`.
 
 use std::time::Duration;
 
-use swarmlab_krpc::{ErrorCode, Id};
+use swarmlab_krpc::ErrorCode;
 use thiserror::Error;
 
 /// Longest duration any config accepts (10 years), so that `Instant +
@@ -56,19 +57,6 @@ pub enum LookupError {
     /// The item to put is not a valid BEP 44 item.
     #[error("the item cannot be put")]
     Item(#[source] ItemError),
-}
-
-/// Why the simulator refused a node.
-#[derive(Debug, Clone, PartialEq, Eq, Error)]
-#[non_exhaustive]
-pub enum SimError {
-    /// The node's configuration cannot work.
-    #[error(transparent)]
-    Config(#[from] ConfigError),
-    /// `NodeConfig::id` names an id that a node of the simulation already has: every
-    /// routing table would refuse one of the two, and lookups would find either.
-    #[error("node id {0} is already in the simulation")]
-    DuplicateId(Id),
 }
 
 /// Why a BEP 44 item is refused, by us building it or by a storage node.

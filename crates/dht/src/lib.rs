@@ -4,7 +4,8 @@
 //! Everything here is a deterministic state machine: time is passed in as
 //! [`std::time::Instant`], randomness comes from a caller-supplied (seeded)
 //! RNG, and nothing touches a socket or a clock. The tokio driver
-//! (`swarmlab-dht-driver`), the tests and the simulator all run the same [`Node`].
+//! (`swarmlab-dht-driver`), the tests and the simulator (`swarmlab-sim`) all run the
+//! same [`Node`].
 //!
 //! | module | what |
 //! |---|---|
@@ -16,9 +17,9 @@
 //! | [`limits`] | per-IP and global rate limits with bounded memory |
 //! | [`lookup`] | iterative find_node / get_peers / announce lookups with traces, and [`LookupResult::merge`] |
 //! | [`node`] | the node: `handle(now, from, bytes)`, `poll_transmit()`, `poll_timeout()`, events out |
+//! | [`estimate`] | the number of nodes in the network, from the distances of lookups' closest nodes |
 //! | [`crawl`] | a BEP 51 crawl as pure scheduling, with its politeness rules |
-//! | [`sim`] | thousands of nodes in one process, in simulated time |
-//! | [`error`] | [`ConfigError`], [`LookupError`], [`SimError`], [`ItemError`] |
+//! | [`error`] | [`ConfigError`], [`LookupError`], [`ItemError`] |
 //!
 //! ```
 //! use std::time::{Duration, Instant};
@@ -52,16 +53,16 @@ pub mod bep42;
 pub mod bep44;
 pub mod crawl;
 pub mod error;
+pub mod estimate;
 pub mod limits;
 pub mod lookup;
 pub mod node;
 pub mod peer_store;
 pub mod routing;
-pub mod sim;
 pub mod token;
 
 pub use lookup::{LookupId, LookupKind, LookupResult};
 pub use node::{Event, Node, NodeConfig, Stats, Transmit, MAX_DATAGRAM_IN};
 
-pub use error::{ConfigError, ItemError, LookupError, SimError, MAX_CONFIG_DURATION};
+pub use error::{ConfigError, ItemError, LookupError, MAX_CONFIG_DURATION};
 pub use swarmlab_krpc::Id;

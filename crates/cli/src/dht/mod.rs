@@ -1,7 +1,8 @@
-//! The DHT family: `node`, `lookup`, `testnet`, `put` and `get` (BEP 44), `crawl`
-//! (BEP 51); `key.rs` holds the ed25519 key file of `put`.
+//! The DHT family: `node`, `lookup`, `testnet`, `estimate`, `put` and `get` (BEP 44),
+//! `crawl` (BEP 51); `key.rs` holds the ed25519 key file of `put`.
 
 pub mod crawl;
+pub mod estimate;
 pub mod get;
 mod key;
 pub mod lookup;

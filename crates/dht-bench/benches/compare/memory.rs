@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use swarmlab_dht::limits::Limits;
 use swarmlab_dht::node::NodeConfig;
-use swarmlab_dht::sim::{Join, Sim, SimConfig};
 use swarmlab_dht_bench::rss_bytes;
+use swarmlab_sim::{Join, Sim, SimConfig};
 
 use crate::subjects::{fill, Ours, Theirs};
 
@@ -43,7 +43,7 @@ pub fn one_node_child(which: &str) {
 /// in-nobodys-table`, so that the figure is seen to come from a grown network.
 pub fn sim_child(n: usize) {
     let rss0 = rss_bytes().unwrap_or(0);
-    let mut sim = Sim::new(SimConfig::default());
+    let mut sim = Sim::new(SimConfig::default()).expect("the default network");
     // Seed 0: the simulator gives every node a seed (and so an id) of its own.
     let cfg = NodeConfig::default();
     sim.grow(n, &cfg, Join::First, Duration::from_millis(100))

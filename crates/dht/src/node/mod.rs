@@ -212,6 +212,15 @@ impl Node {
         self.ping_if_asked(now, &out);
     }
 
+    /// Adds a node known to be live without asking it, as if it had just answered
+    /// one of our queries: for a simulator's initialiser that fills routing tables
+    /// from global knowledge. Sends nothing. Returns whether it is now in a bucket.
+    pub fn add_verified_node(&mut self, now: Instant, id: Id, addr: SocketAddr) -> bool {
+        self.table
+            .insert(now, id, addr, Seen::Responded)
+            .in_bucket()
+    }
+
     /// The next datagram to send.
     pub fn poll_transmit(&mut self) -> Option<Transmit> {
         self.transmits.pop_front()

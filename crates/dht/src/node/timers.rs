@@ -1,6 +1,20 @@
 //! Time: when to wake the node, what is due then (request deadlines, lookups waiting
-//! for the outgoing cap, bootstrap retries, the 1 s housekeeping tick), and the
+//! for the outgoing cap, bootstrap retries, the housekeeping tick), and the
 //! bootstrap with its backoff and far-bucket refresh.
+//!
+//! # The tick costs nothing when nothing is due
+//! The tick (`NodeConfig::tick`, 1 s) does four things: the pings the routing table
+//! asks for, expiry of the peer store and the rate limiter (every 60 s), bucket
+//! refresh (a bucket unchanged for 15 minutes), and a new bootstrap when the table
+//! has emptied. Each of them knows when it can next have work:
+//! [`RoutingTable::next_ping_scan_at`](crate::routing::RoutingTable::next_ping_scan_at),
+//! the housekeeping instant (only while the store or the limiter holds something),
+//! [`RoutingTable::next_refresh_at`](crate::routing::RoutingTable::next_refresh_at),
+//! and an empty table with bootstrap addresses. [`Node::poll_timeout`] returns the
+//! first tick at or after the earliest of them, on the same grid of ticks as a node
+//! that ticked every second (the last tick plus whole ticks), so the node does
+//! exactly what it did when it woke every second, and an idle node of a simulated
+//! network sleeps until its next bucket refresh.
 
 use std::cmp::Reverse;
 use std::net::SocketAddr;
@@ -11,21 +25,57 @@ use crate::lookup::{LookupId, LookupKind, Outcome};
 use super::{Node, Purpose, Request};
 
 impl Node {
-    /// When [`Node::handle_timeout`] must be called next.
+    /// When [`Node::handle_timeout`] must be called next: the earliest request
+    /// deadline (hard or soft), retry of lookups held by the outgoing cap, bootstrap
+    /// retry, or tick with something to do (see the module docs).
     pub fn poll_timeout(&self) -> Option<Instant> {
-        let mut t = self.next_tick;
-        for x in [
+        [
             self.deadlines.peek().map(|r| r.0 .0),
             self.soft.peek().map(|r| r.0 .0),
             self.retry_at,
             self.next_bootstrap,
+            self.tick_due().map(|t| self.tick_at_or_after(t)),
         ]
         .into_iter()
         .flatten()
-        {
-            t = t.min(x);
+        .min()
+    }
+
+    /// The earliest instant from which the tick has something to do.
+    fn tick_due(&self) -> Option<Instant> {
+        let housekeeping = (self.store.peer_count() > 0 || self.limiter.tracked_ips() > 0)
+            .then_some(self.next_housekeeping);
+        let refresh = (!self.table.is_empty())
+            .then(|| self.table.next_refresh_at())
+            .flatten();
+        let bootstrap = (self.table.is_empty()
+            && !self.bootstrap.is_empty()
+            && self.bootstrap_lookup.is_none()
+            && self.next_bootstrap.is_none())
+        .then_some(self.next_tick);
+        [
+            self.table.next_ping_scan_at(),
+            housekeeping,
+            refresh,
+            bootstrap,
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+    }
+
+    /// The first tick at or after `t`: the next tick, or a whole number of ticks
+    /// after it.
+    fn tick_at_or_after(&self, t: Instant) -> Instant {
+        if t <= self.next_tick {
+            return self.next_tick;
         }
-        Some(t)
+        let tick = self.cfg.tick.as_nanos().max(1);
+        let n = (t - self.next_tick).as_nanos().div_ceil(tick);
+        let d = u64::try_from(n.saturating_mul(tick)).unwrap_or(u64::MAX);
+        self.next_tick
+            .checked_add(std::time::Duration::from_nanos(d))
+            .unwrap_or(t)
     }
 
     /// Processes every timer due at `now`.
@@ -73,8 +123,14 @@ impl Node {
             self.start_bootstrap(now);
         }
         if self.next_tick <= now {
-            self.next_tick = now + self.cfg.tick;
-            self.tick(now);
+            if self.tick_due().is_some_and(|t| t <= now) {
+                self.next_tick = now + self.cfg.tick;
+                self.tick(now);
+            } else {
+                // Nothing to do: keep the grid of ticks, skipping the idle ones (the
+                // first tick after `now`).
+                self.next_tick = self.tick_at_or_after(now + Duration::from_nanos(1));
+            }
         }
     }
 

@@ -1,8 +1,7 @@
 //! The replacement cache of each bucket: candidates waiting for a slot, the best one
 //! promoted when a slot frees.
 
-use std::time::Instant;
-
+use super::clock::Stamp;
 use super::{Entry, NodeInfo, RoutingTable};
 
 impl RoutingTable {
@@ -36,9 +35,10 @@ impl RoutingTable {
     }
 
     /// Moves the best cached candidates into free slots of bucket `bi`.
-    pub(super) fn refill(&mut self, bi: usize, now: Instant) -> Option<NodeInfo> {
+    pub(super) fn refill(&mut self, bi: usize, now: Stamp) -> Option<NodeInfo> {
         let k = self.cfg.k;
         let cfg = self.cfg;
+        let clock = self.clock;
         let b = self.buckets.get_mut(bi)?;
         let mut last_promoted = None;
         while b.nodes.len() < k {
@@ -50,7 +50,7 @@ impl RoutingTable {
                 .map(|(i, _)| i);
             let Some(i) = best else { break };
             let e = b.cache.swap_remove(i);
-            last_promoted = Some(e.info(now, &cfg));
+            last_promoted = Some(e.info(&clock, now.ms(), &cfg));
             b.nodes.push(e);
             b.last_changed = now;
             self.len += 1;

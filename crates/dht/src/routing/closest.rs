@@ -6,7 +6,7 @@ use std::time::Instant;
 use swarmlab_krpc::Id;
 
 use super::distance::{bit, keep_closest, DistKey};
-use super::{Entry, GoodUntil, NodeInfo, NodeState, RoutingTable};
+use super::{Entry, NodeInfo, NodeState, RoutingTable};
 
 impl RoutingTable {
     /// The `n` nodes closest to `target` by XOR distance, preferring good
@@ -29,17 +29,14 @@ impl RoutingTable {
             return Vec::new();
         }
         let cfg = &self.cfg;
+        let now = self.ms(now);
         let tkey = DistKey::of(target);
         // `prime`: good (or any non-bad when `any`); `fill`: questionable.
         let mut prime: Vec<(DistKey, (&Entry, NodeState))> = Vec::with_capacity(n.min(64) + cfg.k);
         let mut fill: Vec<(DistKey, (&Entry, NodeState))> = Vec::new();
         // If no node can be good now, questionable nodes are prime at once
         // (lets the walk stop early instead of scanning the whole table).
-        let none_good = match self.latest_good {
-            GoodUntil::Forever => false,
-            GoodUntil::Until(t) => now >= t,
-            GoodUntil::Not => true,
-        };
+        let none_good = self.latest_good.is_none_or(|t| now >= t);
         // Buckets come in distance order, so once `fill` holds n nodes at a
         // bucket boundary, later questionable nodes can never be chosen.
         let mut fill_done = false;
@@ -93,14 +90,7 @@ impl RoutingTable {
         prime.sort_unstable_by_key(|x| x.0);
         prime
             .into_iter()
-            .map(|(_, (e, st))| NodeInfo {
-                id: e.id,
-                addr: e.addr,
-                state: st,
-                last_response: e.last_response,
-                last_query: e.last_query,
-                failures: e.failures,
-            })
+            .map(|(_, (e, st))| e.info_in(&self.clock, st))
             .collect()
     }
 }

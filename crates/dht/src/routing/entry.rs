@@ -1,11 +1,16 @@
 //! One entry of the table, its history, and the states derived from it: good,
 //! questionable, unverified, bad (the rules are in the module docs of `routing`).
+//!
+//! An entry takes 56 bytes: the 20-byte id, the address in 18 bytes (`node_addr.rs`),
+//! its consecutive failures, and four times as 4-byte stamps (`clock.rs`).
 
 use std::net::SocketAddr;
 use std::time::Instant;
 
 use swarmlab_krpc::Id;
 
+use super::clock::{ms_of, Clock, Stamp};
+use super::node_addr::NodeAddr;
 use super::RoutingConfig;
 
 /// How we came to know about a node being inserted.
@@ -41,9 +46,9 @@ pub struct NodeInfo {
     pub addr: SocketAddr,
     /// State at the instant the snapshot was taken.
     pub state: NodeState,
-    /// Last time it answered one of our queries.
+    /// Last time it answered one of our queries (to the millisecond).
     pub last_response: Option<Instant>,
-    /// Last time it queried us.
+    /// Last time it queried us (to the millisecond).
     pub last_query: Option<Instant>,
     /// Consecutive timeouts since its last response.
     pub failures: u32,
@@ -52,51 +57,35 @@ pub struct NodeInfo {
 #[derive(Debug, Clone)]
 pub(super) struct Entry {
     pub(super) id: Id,
-    pub(super) addr: SocketAddr,
-    pub(super) added: Instant,
-    pub(super) last_response: Option<Instant>,
-    pub(super) last_query: Option<Instant>,
-    pub(super) failures: u32,
-    pub(super) ping_sent: Option<Instant>,
-    /// Cached from the fields above: until when the node is good.
-    pub(super) good_until: GoodUntil,
+    pub(super) addr: NodeAddr,
+    /// Consecutive timeouts since the last response (saturating).
+    pub(super) failures: u16,
+    pub(super) added: Stamp,
+    pub(super) last_response: Option<Stamp>,
+    pub(super) last_query: Option<Stamp>,
+    pub(super) ping_sent: Option<Stamp>,
 }
 
-/// Until when an entry is good (derived, so `closest` compares one instant).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum GoodUntil {
-    Not,
-    Until(Instant),
-    Forever,
-}
-
-fn later(a: Option<Instant>, b: Instant) -> Option<Instant> {
+fn later(a: Option<Stamp>, b: Stamp) -> Option<Stamp> {
     Some(a.map_or(b, |a| a.max(b)))
 }
 
 impl Entry {
-    pub(super) fn new(
-        now: Instant,
-        id: Id,
-        addr: SocketAddr,
-        seen: Seen,
-        cfg: &RoutingConfig,
-    ) -> Self {
+    pub(super) fn new(now: Stamp, id: Id, addr: SocketAddr, seen: Seen) -> Self {
         let mut e = Entry {
             id,
-            addr,
+            addr: NodeAddr::new(addr),
+            failures: 0,
             added: now,
             last_response: None,
             last_query: None,
-            failures: 0,
             ping_sent: None,
-            good_until: GoodUntil::Not,
         };
-        e.touch(now, seen, cfg);
+        e.touch(now, seen);
         e
     }
 
-    pub(super) fn touch(&mut self, now: Instant, seen: Seen, cfg: &RoutingConfig) {
+    pub(super) fn touch(&mut self, now: Stamp, seen: Seen) {
         match seen {
             Seen::Responded => {
                 self.last_response = later(self.last_response, now);
@@ -106,31 +95,27 @@ impl Entry {
             Seen::Queried => self.last_query = later(self.last_query, now),
             Seen::Heard => {}
         }
-        self.update_good_until(cfg);
     }
 
-    pub(super) fn fail(&mut self, cfg: &RoutingConfig) {
+    pub(super) fn fail(&mut self) {
         self.failures = self.failures.saturating_add(1);
         self.ping_sent = None;
-        self.update_good_until(cfg);
     }
 
-    /// Good = no failure since the last response, and the last response (or
-    /// a query after having responded once) is within `good_window`.
-    pub(super) fn update_good_until(&mut self, cfg: &RoutingConfig) {
-        self.good_until = match self.last_response {
+    /// Until when (ms since the epoch) the node is good: no failure since the last
+    /// response, and the last response (or a query after having responded once) is
+    /// within `good_window`. `None`: not good.
+    pub(super) fn good_until(&self, cfg: &RoutingConfig) -> Option<u64> {
+        match self.last_response {
             Some(r) if self.failures == 0 => {
                 let anchor = self.last_query.map_or(r, |q| q.max(r));
-                match anchor.checked_add(cfg.good_window) {
-                    Some(t) => GoodUntil::Until(t),
-                    None => GoodUntil::Forever,
-                }
+                Some(anchor.ms().saturating_add(ms_of(cfg.good_window)))
             }
-            _ => GoodUntil::Not,
-        };
+            _ => None,
+        }
     }
 
-    pub(super) fn last_seen(&self) -> Instant {
+    pub(super) fn last_seen(&self) -> Stamp {
         let mut t = self.added;
         if let Some(r) = self.last_response {
             t = t.max(r);
@@ -141,14 +126,13 @@ impl Entry {
         t
     }
 
+    /// The state at `now` (milliseconds since the table's epoch).
     #[inline]
-    pub(super) fn state(&self, now: Instant, cfg: &RoutingConfig) -> NodeState {
-        match self.good_until {
-            GoodUntil::Forever => return NodeState::Good,
-            GoodUntil::Until(t) if now < t => return NodeState::Good,
-            _ => {}
+    pub(super) fn state(&self, now: u64, cfg: &RoutingConfig) -> NodeState {
+        if self.good_until(cfg).is_some_and(|t| now < t) {
+            return NodeState::Good;
         }
-        if self.failures >= cfg.max_failures {
+        if u32::from(self.failures) >= cfg.max_failures.min(u32::from(u16::MAX)) {
             NodeState::Bad
         } else if self.last_response.is_none() {
             if self.failures > 0 {
@@ -161,25 +145,52 @@ impl Entry {
         }
     }
 
-    pub(super) fn ping_in_flight(&self, now: Instant, cfg: &RoutingConfig) -> bool {
+    pub(super) fn ping_in_flight(&self, now: u64, cfg: &RoutingConfig) -> bool {
         self.ping_sent
-            .is_some_and(|t| now.saturating_duration_since(t) < cfg.ping_retry)
+            .is_some_and(|t| now.saturating_sub(t.ms()) < ms_of(cfg.ping_retry))
     }
 
     /// Ordering key for replacement-cache quality: verified first, then
     /// most recently seen.
-    pub(super) fn cache_key(&self) -> (bool, Instant) {
+    pub(super) fn cache_key(&self) -> (bool, Stamp) {
         (self.last_response.is_some(), self.last_seen())
     }
 
-    pub(super) fn info(&self, now: Instant, cfg: &RoutingConfig) -> NodeInfo {
+    pub(super) fn info(&self, clock: &Clock, now: u64, cfg: &RoutingConfig) -> NodeInfo {
+        self.info_in(clock, self.state(now, cfg))
+    }
+
+    /// The snapshot with a state already computed.
+    pub(super) fn info_in(&self, clock: &Clock, state: NodeState) -> NodeInfo {
         NodeInfo {
             id: self.id,
-            addr: self.addr,
-            state: self.state(now, cfg),
-            last_response: self.last_response,
-            last_query: self.last_query,
-            failures: self.failures,
+            addr: self.addr.socket(),
+            state,
+            last_response: self.last_response.map(|s| clock.instant(s)),
+            last_query: self.last_query.map(|s| clock.instant(s)),
+            failures: u32::from(self.failures),
         }
+    }
+
+    /// Every stamp read against an epoch moved `shift` ms forward.
+    pub(super) fn shift(&mut self, shift: u64) {
+        self.added = Clock::shift(self.added, shift);
+        for s in [
+            &mut self.last_response,
+            &mut self.last_query,
+            &mut self.ping_sent,
+        ] {
+            *s = s.map(|t| Clock::shift(t, shift));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_entry_takes_56_bytes() {
+        assert_eq!(std::mem::size_of::<Entry>(), 56);
     }
 }

@@ -7,14 +7,17 @@ use std::time::Instant;
 use swarmlab_krpc::Id;
 use swarmlab_net::canonical;
 
+use super::node_addr::NodeAddr;
 use super::{NodeInfo, NodeState, RoutingTable, TimeoutOutcome};
 
 impl RoutingTable {
     /// Node `id` at `addr` did not answer one of our queries in time.
     /// Ignored unless both id and address match an entry.
     pub fn on_timeout(&mut self, now: Instant, id: &Id, addr: SocketAddr) -> TimeoutOutcome {
-        self.pings_quiet_until = None;
-        let addr = canonical(addr);
+        let stamp = self.stamp(now);
+        self.pings_changed(stamp);
+        let now_ms = stamp.ms();
+        let addr = NodeAddr::new(canonical(addr));
         let Some(loc) = self.find(id) else {
             return TimeoutOutcome::Unknown;
         };
@@ -22,14 +25,15 @@ impl RoutingTable {
             return TimeoutOutcome::Unknown;
         }
         let cfg = self.cfg;
+        let clock = self.clock;
         let e = self.entry_mut(loc);
-        let before = e.state(now, &cfg);
-        e.fail(&cfg);
-        let after = e.state(now, &cfg);
+        let before = e.state(now_ms, &cfg);
+        e.fail();
+        let after = e.state(now_ms, &cfg);
 
         if loc.in_cache {
             if after == NodeState::Bad {
-                let evicted = self.take(loc).info(now, &cfg);
+                let evicted = self.take(loc).info(&clock, now_ms, &cfg);
                 return TimeoutOutcome::Evicted {
                     evicted,
                     promoted: None,
@@ -43,20 +47,21 @@ impl RoutingTable {
         if !evict {
             return TimeoutOutcome::Failed { state: after };
         }
-        let evicted = self.take(loc).info(now, &cfg);
-        let promoted = self.refill(loc.bucket, now);
+        let evicted = self.take(loc).info(&clock, now_ms, &cfg);
+        let promoted = self.refill(loc.bucket, stamp);
         TimeoutOutcome::Evicted { evicted, promoted }
     }
 
     /// Removes node `id` (bucket or cache); a cached candidate takes a freed
     /// bucket slot.
     pub fn remove(&mut self, now: Instant, id: &Id) -> Option<NodeInfo> {
-        self.pings_quiet_until = None;
+        let stamp = self.stamp(now);
+        self.pings_changed(stamp);
         let loc = self.find(id)?;
         let e = self.take(loc);
         if !loc.in_cache {
-            self.refill(loc.bucket, now);
+            self.refill(loc.bucket, stamp);
         }
-        Some(e.info(now, &self.cfg))
+        Some(e.info(&self.clock, stamp.ms(), &self.cfg))
     }
 }

@@ -8,6 +8,8 @@ use std::time::Instant;
 use swarmlab_krpc::Id;
 use swarmlab_net::{canonical, is_valid_peer};
 
+use super::clock::Stamp;
+use super::node_addr::{ip_bytes, NodeAddr};
 use super::{
     Bep42Policy, Bucket, Entry, InsertOutcome, Loc, NodeInfo, NodeState, Reject, RoutingTable,
     Seen, MAX_BUCKETS,
@@ -15,7 +17,7 @@ use super::{
 use crate::bep42;
 
 impl RoutingTable {
-    fn replaceable(&self, e: &Entry, now: Instant, seen: Seen) -> bool {
+    fn replaceable(&self, e: &Entry, now: u64, seen: Seen) -> bool {
         match e.state(now, &self.cfg) {
             NodeState::Bad => true,
             NodeState::Good => false,
@@ -26,7 +28,8 @@ impl RoutingTable {
     /// Records that node `id` at `addr` was seen at `now` in the way `seen`
     /// says, inserting it if new. See the module docs for the policy.
     pub fn insert(&mut self, now: Instant, id: Id, addr: SocketAddr, seen: Seen) -> InsertOutcome {
-        self.pings_quiet_until = None;
+        let stamp = self.stamp(now);
+        self.pings_changed(stamp);
         if id == self.our_id {
             return InsertOutcome::Rejected(Reject::OwnId);
         }
@@ -37,35 +40,29 @@ impl RoutingTable {
         if self.cfg.bep42 == Bep42Policy::Require && !bep42::is_valid(&id, addr.ip()) {
             return InsertOutcome::Rejected(Reject::Bep42);
         }
+        let compact = NodeAddr::new(addr);
+        let now_ms = stamp.ms();
 
         // Entries that conflict with the newcomer: same id elsewhere, and
         // another id on the same IP.
         let mut id_conflict = None;
         if let Some(loc) = self.find(&id) {
-            if self.entry(loc).addr == addr {
-                return self.touch_existing(now, loc, seen);
+            if self.entry(loc).addr == compact {
+                return self.touch_existing(stamp, loc, seen);
             }
             id_conflict = Some(id);
         }
-        let ip = addr.ip();
-        let mut ip_conflict = None;
-        if let Some(other) = self.by_ip.get(&ip).copied() {
-            if other != id {
-                if self.find(&other).is_some() {
-                    ip_conflict = Some(other);
-                } else {
-                    // Stale index entry (should not happen): drop it.
-                    self.by_ip.remove(&ip);
-                }
-            }
-        }
+        let ip_conflict = self
+            .find_ip(&ip_bytes(addr.ip()))
+            .map(|l| self.entry(l).id)
+            .filter(|other| *other != id);
         // Check both before changing anything.
         for (victim, why) in [
             (id_conflict, Reject::IdConflict),
             (ip_conflict, Reject::IpConflict),
         ] {
             if let Some(loc) = victim.and_then(|v| self.find(&v)) {
-                if !self.replaceable(self.entry(loc), now, seen) {
+                if !self.replaceable(self.entry(loc), now_ms, seen) {
                     return InsertOutcome::Rejected(why);
                 }
             }
@@ -80,37 +77,36 @@ impl RoutingTable {
             }
         }
 
-        let entry = Entry::new(now, id, addr, seen, &self.cfg);
-        self.note_good(entry.good_until);
-        let out = self.place(now, entry, true);
+        let entry = Entry::new(stamp, id, addr, seen);
+        self.note_good(entry.good_until(&self.cfg));
+        let out = self.place(stamp, entry, true);
         for b in freed.into_iter().flatten() {
-            self.refill(b, now);
+            self.refill(b, stamp);
         }
         out
     }
 
     /// `insert` of a node already stored at the same address.
-    fn touch_existing(&mut self, now: Instant, loc: Loc, seen: Seen) -> InsertOutcome {
-        let cfg = self.cfg;
+    fn touch_existing(&mut self, now: Stamp, loc: Loc, seen: Seen) -> InsertOutcome {
         if !loc.in_cache {
-            self.entry_mut(loc).touch(now, seen, &cfg);
-            self.note_good(self.entry(loc).good_until);
+            self.entry_mut(loc).touch(now, seen);
+            self.note_good(self.entry(loc).good_until(&self.cfg));
             if seen == Seen::Responded {
                 self.buckets[loc.bucket].last_changed = now;
             }
             return InsertOutcome::Updated;
         }
         if seen != Seen::Responded {
-            self.entry_mut(loc).touch(now, seen, &cfg);
-            self.note_good(self.entry(loc).good_until);
+            self.entry_mut(loc).touch(now, seen);
+            self.note_good(self.entry(loc).good_until(&self.cfg));
             let ping = self.pick_ping(loc.bucket, now);
             return InsertOutcome::Cached { ping };
         }
         // A cached candidate answered us: re-run placement, it may now take
         // a bad node's slot.
         let mut e = self.take(loc);
-        e.touch(now, seen, &cfg);
-        self.note_good(e.good_until);
+        e.touch(now, seen);
+        self.note_good(e.good_until(&self.cfg));
         self.place(now, e, true)
     }
 
@@ -127,23 +123,20 @@ impl RoutingTable {
     }
 
     /// Stores a new, unindexed entry: free slot, bad node, split, or cache.
-    pub(super) fn place(
-        &mut self,
-        now: Instant,
-        mut entry: Entry,
-        want_ping: bool,
-    ) -> InsertOutcome {
+    pub(super) fn place(&mut self, now: Stamp, mut entry: Entry, want_ping: bool) -> InsertOutcome {
+        let now_ms = now.ms();
         loop {
             let bi = self.bucket_index(&entry.id);
             let k = self.cfg.k;
             let cfg = self.cfg;
+            let clock = self.clock;
             let last = self.buckets.len() - 1;
             let b = &mut self.buckets[bi];
 
             let self_ping = |e: &mut Entry| -> Option<NodeInfo> {
-                if want_ping && e.state(now, &cfg) == NodeState::Unverified {
+                if want_ping && e.state(now_ms, &cfg) == NodeState::Unverified {
                     e.ping_sent = Some(now);
-                    Some(e.info(now, &cfg))
+                    Some(e.info(&clock, now_ms, &cfg))
                 } else {
                     None
                 }
@@ -162,7 +155,7 @@ impl RoutingTable {
                 .nodes
                 .iter()
                 .enumerate()
-                .filter(|(_, e)| e.state(now, &cfg) == NodeState::Bad)
+                .filter(|(_, e)| e.state(now_ms, &cfg) == NodeState::Bad)
                 .min_by_key(|(_, e)| e.last_seen())
                 .map(|(i, _)| i);
             if worst_bad.is_none() && bi == last && self.buckets.len() < MAX_BUCKETS {
@@ -171,11 +164,11 @@ impl RoutingTable {
             }
             // With BEP 42 preferred, a secure newcomer that just answered takes the
             // place of the least recently seen node whose id is insecure.
-            let secure = |e: &Entry| bep42::is_valid(&e.id, e.addr.ip());
+            let secure = |e: &Entry| bep42::is_valid(&e.id, e.addr.socket().ip());
             let b = &mut self.buckets[bi];
             let victim = worst_bad.or_else(|| {
                 (cfg.bep42 == Bep42Policy::Prefer
-                    && entry.state(now, &cfg) == NodeState::Good
+                    && entry.state(now_ms, &cfg) == NodeState::Good
                     && secure(&entry))
                 .then(|| {
                     b.nodes
@@ -191,7 +184,7 @@ impl RoutingTable {
                 let ping = self_ping(&mut entry);
                 let old = std::mem::replace(&mut b.nodes[pos], entry.clone());
                 b.last_changed = now;
-                let evicted = old.info(now, &cfg);
+                let evicted = old.info(&clock, now_ms, &cfg);
                 self.unindex_ip(&old);
                 self.index_ip(&entry);
                 return InsertOutcome::Replaced { evicted, ping };
@@ -210,7 +203,7 @@ impl RoutingTable {
     }
 
     /// Splits the last bucket (the one covering our id).
-    fn split(&mut self, now: Instant) {
+    fn split(&mut self, now: Stamp) {
         let last = self.buckets.len() - 1;
         let our = self.our_id;
         let deeper = |e: &Entry| our.common_prefix_len(&e.id) as usize > last;

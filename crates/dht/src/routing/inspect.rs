@@ -44,7 +44,7 @@ impl RoutingTable {
         self.buckets
             .iter()
             .flat_map(|b| b.nodes.iter())
-            .map(move |e| e.info(now, &self.cfg))
+            .map(move |e| e.info(&self.clock, self.ms(now), &self.cfg))
     }
 
     /// Snapshots of every replacement-cache candidate.
@@ -52,11 +52,12 @@ impl RoutingTable {
         self.buckets
             .iter()
             .flat_map(|b| b.cache.iter())
-            .map(move |e| e.info(now, &self.cfg))
+            .map(move |e| e.info(&self.clock, self.ms(now), &self.cfg))
     }
 
     /// Per-bucket numbers, bucket 0 (farthest) first.
     pub fn bucket_stats(&self, now: Instant) -> Vec<BucketStats> {
+        let now = self.ms(now);
         (0..self.buckets.len())
             .map(|i| {
                 let b = &self.buckets[i];
@@ -68,7 +69,7 @@ impl RoutingTable {
                     unverified: 0,
                     bad: 0,
                     cached: b.cache.len(),
-                    last_changed: b.last_changed,
+                    last_changed: self.clock.instant(b.last_changed),
                 };
                 for e in &b.nodes {
                     match e.state(now, &self.cfg) {
@@ -85,6 +86,7 @@ impl RoutingTable {
 
     /// Number of bucket nodes that are good at `now`.
     pub fn good_len(&self, now: Instant) -> usize {
+        let now = self.ms(now);
         self.buckets
             .iter()
             .flat_map(|b| b.nodes.iter())

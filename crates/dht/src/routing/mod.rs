@@ -81,12 +81,24 @@
 //!    [`RoutingTable::bucket_stats`], [`RoutingTable::good_len`], and the accessors
 //!    below.
 //!
+//! 4. **Timers** also ask [`RoutingTable::next_ping_scan_at`]: when `take_pings` may
+//!    have something to return, so that an idle node sleeps until then.
+//!
+//! # Storage
+//! Compact, so that a million simulated nodes fit in memory: an entry takes 56 bytes
+//! (`entry.rs`): the 20-byte id, the address in 18 bytes (`node_addr.rs`), and its
+//! times as 4-byte offsets from the table's epoch (`clock.rs`, millisecond
+//! resolution). The one-entry-per-IP rule is checked against a sorted vector of
+//! 4-byte fingerprints of the entries' IPs (`node_addr.rs`), searched only when the
+//! fingerprint is present.
+//!
 //! The rest of the folder: `entry.rs` (an entry and its states), `bucket.rs` (a
 //! bucket), `cache.rs` (the replacement cache), `distance.rs` (XOR distance
 //! helpers), `outcome.rs` (what the mutating calls return), `tests/`.
 
 mod bucket;
 mod cache;
+mod clock;
 mod closest;
 mod config;
 mod distance;
@@ -94,6 +106,7 @@ mod entry;
 mod evict;
 mod insert;
 mod inspect;
+mod node_addr;
 mod outcome;
 mod own_id;
 mod pings;
@@ -101,7 +114,6 @@ mod refresh;
 #[cfg(test)]
 mod tests;
 
-use std::collections::HashMap;
 use std::net::IpAddr;
 use std::time::Instant;
 
@@ -109,30 +121,37 @@ use swarmlab_krpc::Id;
 
 use crate::ConfigError;
 use bucket::{Bucket, Loc};
-use entry::{Entry, GoodUntil};
+use clock::{Clock, Stamp};
+use entry::Entry;
+use node_addr::{ip_bytes, IpIndex};
 
 pub use config::{Bep42Policy, RoutingConfig, MAX_BUCKETS};
 pub use entry::{NodeInfo, NodeState, Seen};
 pub use inspect::BucketStats;
 pub use outcome::{InsertOutcome, Reject, TimeoutOutcome};
 
+/// `pings_due` when nothing time can change is waiting.
+const NEVER: u64 = u64::MAX;
+
 /// The BEP 5 routing table. See the module docs for the rules.
 #[derive(Debug, Clone)]
 pub struct RoutingTable {
     our_id: Id,
     cfg: RoutingConfig,
+    clock: Clock,
     buckets: Vec<Bucket>,
-    /// IP → id of the single entry (bucket or cache) with that IP.
-    by_ip: HashMap<IpAddr, Id>,
+    /// Fingerprints of the IP of every entry (bucket or cache).
+    ips: IpIndex,
     /// Nodes in buckets (not counting caches).
     len: usize,
-    /// Upper bound of every entry's `good_until` (never lowered except on
-    /// rebuild): when `now` is past it no node is good.
-    latest_good: GoodUntil,
-    /// Until when [`take_pings`](Self::take_pings) certainly has nothing to
-    /// return (no change since its last scan, and no ping retry or good
-    /// node expiring before then). `None`: scan on the next call.
-    pings_quiet_until: Option<Instant>,
+    /// Upper bound (ms since the epoch) of every entry's good-until (never lowered
+    /// except on rebuild): when `now` is past it no node is good. `None`: no entry
+    /// was ever good.
+    latest_good: Option<u64>,
+    /// From when (ms since the epoch) [`take_pings`](Self::take_pings) may have
+    /// something to return: the first change since its last scan, or the first ping
+    /// retry or good node expiring after it. [`NEVER`] when nothing is waiting.
+    pings_due: u64,
 }
 
 impl RoutingTable {
@@ -148,14 +167,16 @@ impl RoutingTable {
     }
 
     fn build(now: Instant, our_id: Id, cfg: RoutingConfig) -> Self {
+        let clock = Clock::new(now);
         RoutingTable {
             our_id,
             cfg,
-            buckets: vec![Bucket::new(now)],
-            by_ip: HashMap::new(),
+            buckets: vec![Bucket::new(clock.stamp(now))],
+            clock,
+            ips: IpIndex::default(),
             len: 0,
-            latest_good: GoodUntil::Not,
-            pings_quiet_until: None,
+            latest_good: None,
+            pings_due: 0,
         }
     }
 
@@ -189,6 +210,32 @@ impl RoutingTable {
         self.buckets.len()
     }
 
+    /// `now` in milliseconds since the table's epoch.
+    fn ms(&self, now: Instant) -> u64 {
+        self.clock.ms(now)
+    }
+
+    /// The stamp of `now`, after moving the epoch forward if stamps would overflow
+    /// (every mutating call starts here).
+    fn stamp(&mut self, now: Instant) -> Stamp {
+        if self.clock.needs_rebase(now) {
+            let shift = self.clock.rebase(now);
+            for b in &mut self.buckets {
+                b.shift(shift);
+            }
+            self.latest_good = self.latest_good.map(|g| g.saturating_sub(shift));
+            if self.pings_due != NEVER {
+                self.pings_due = self.pings_due.saturating_sub(shift);
+            }
+        }
+        self.clock.stamp(now)
+    }
+
+    /// Something changed at `now`: the next `take_pings` scans.
+    fn pings_changed(&mut self, now: Stamp) {
+        self.pings_due = self.pings_due.min(now.ms());
+    }
+
     fn bucket_index(&self, id: &Id) -> usize {
         let cpl = self.our_id.common_prefix_len(id) as usize;
         cpl.min(self.buckets.len() - 1)
@@ -211,6 +258,25 @@ impl RoutingTable {
         })
     }
 
+    /// Where the entry with IP `ip` (16-byte form) is, if any.
+    fn find_ip(&self, ip: &[u8; 16]) -> Option<Loc> {
+        if !self.ips.may_contain(ip) {
+            return None;
+        }
+        for (bi, b) in self.buckets.iter().enumerate() {
+            for (in_cache, list) in [(false, &b.nodes), (true, &b.cache)] {
+                if let Some(pos) = list.iter().position(|e| e.addr.has_ip(ip)) {
+                    return Some(Loc {
+                        bucket: bi,
+                        in_cache,
+                        pos,
+                    });
+                }
+            }
+        }
+        None
+    }
+
     fn entry(&self, loc: Loc) -> &Entry {
         let b = &self.buckets[loc.bucket];
         if loc.in_cache {
@@ -229,22 +295,19 @@ impl RoutingTable {
         }
     }
 
-    fn note_good(&mut self, g: GoodUntil) {
-        self.latest_good = match (self.latest_good, g) {
-            (GoodUntil::Forever, _) | (_, GoodUntil::Forever) => GoodUntil::Forever,
-            (GoodUntil::Until(a), GoodUntil::Until(b)) => GoodUntil::Until(a.max(b)),
-            (GoodUntil::Not, x) | (x, GoodUntil::Not) => x,
-        };
+    /// Records that an entry may be good until `g` (ms).
+    fn note_good(&mut self, g: Option<u64>) {
+        if let Some(g) = g {
+            self.latest_good = Some(self.latest_good.map_or(g, |l| l.max(g)));
+        }
     }
 
     fn index_ip(&mut self, e: &Entry) {
-        self.by_ip.insert(e.addr.ip(), e.id);
+        self.ips.insert(&e.addr.ip_key());
     }
 
     fn unindex_ip(&mut self, e: &Entry) {
-        if self.by_ip.get(&e.addr.ip()) == Some(&e.id) {
-            self.by_ip.remove(&e.addr.ip());
-        }
+        self.ips.remove(&e.addr.ip_key());
     }
 
     /// Removes the entry at `loc` from storage and the IP index (no refill).
@@ -262,7 +325,9 @@ impl RoutingTable {
 
     /// The snapshot of node `id`, if it is in a bucket or a cache.
     pub fn get(&self, now: Instant, id: &Id) -> Option<NodeInfo> {
-        self.find(id).map(|l| self.entry(l).info(now, &self.cfg))
+        let now = self.ms(now);
+        self.find(id)
+            .map(|l| self.entry(l).info(&self.clock, now, &self.cfg))
     }
 
     /// True when `id` is in a bucket (not just cached).
@@ -272,6 +337,14 @@ impl RoutingTable {
 
     /// The id of the entry holding `ip`, if any.
     pub fn id_for_ip(&self, ip: IpAddr) -> Option<Id> {
-        self.by_ip.get(&ip.to_canonical()).copied()
+        self.find_ip(&ip_bytes(ip)).map(|l| self.entry(l).id)
+    }
+
+    /// When [`take_pings`](Self::take_pings) may next have something to return (a
+    /// change since its last scan, a ping that may be retried, a good node turning
+    /// questionable); `None` when nothing but a change can make it return anything.
+    /// The node sleeps until then instead of scanning on every tick.
+    pub fn next_ping_scan_at(&self) -> Option<Instant> {
+        (self.pings_due != NEVER).then(|| self.clock.at_ms(self.pings_due))
     }
 }

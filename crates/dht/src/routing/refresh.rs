@@ -6,6 +6,7 @@ use std::time::Instant;
 use rand::Rng;
 use swarmlab_krpc::Id;
 
+use super::clock::ms_of;
 use super::distance::{copy_prefix, flip_bit};
 use super::RoutingTable;
 
@@ -43,15 +44,19 @@ impl RoutingTable {
         now: Instant,
         rng: &mut R,
     ) -> Vec<Id> {
-        let interval = self.cfg.refresh_interval;
+        let stamp = self.stamp(now);
+        let interval = ms_of(self.cfg.refresh_interval);
         let mut out = Vec::new();
         for i in 0..self.buckets.len() {
-            let due = now.saturating_duration_since(self.buckets[i].refresh_base()) >= interval;
+            let due = stamp
+                .ms()
+                .saturating_sub(self.buckets[i].refresh_base().ms())
+                >= interval;
             if due {
                 if let Some(id) = self.random_id_in_bucket(i, rng) {
                     out.push(id);
                 }
-                self.buckets[i].last_refresh = Some(now);
+                self.buckets[i].last_refresh = Some(stamp);
             }
         }
         out
@@ -59,9 +64,11 @@ impl RoutingTable {
 
     /// When the next bucket becomes due for refresh (for `poll_timeout`).
     pub fn next_refresh_at(&self) -> Option<Instant> {
+        let interval = ms_of(self.cfg.refresh_interval);
         self.buckets
             .iter()
-            .filter_map(|b| b.refresh_base().checked_add(self.cfg.refresh_interval))
+            .map(|b| b.refresh_base().ms().saturating_add(interval))
             .min()
+            .map(|ms| self.clock.at_ms(ms))
     }
 }

@@ -1,16 +1,20 @@
-//! The node against other nodes in the simulator (`network.rs`: joins, lookups,
+//! The node against other nodes in a small simulated network (`sim.rs`, a test
+//! harness; `network.rs`: joins, lookups,
 //! announces, loss and timeouts, bootstrap, BEP 42 ids) and against hostile datagrams
 //! (`hostile.rs`: transaction ids, 203/204, garbage, the size cap, forged tokens,
 //! floods, oversized replies); BEP 44 (`items.rs`: get and put served and looked up,
 //! every refusal code), BEP 51 (`samples.rs`), the BEP 42 vote and dual-stack fixes
-//! (`security.rs`). The helpers they share are here: [`Mesh`] is a handful of nodes
-//! that deliver each other's datagrams at once (no simulator, no loss).
+//! (`security.rs`), timers that cost nothing when idle (`timers.rs`). The helpers they
+//! share are here: [`Mesh`] is a handful of nodes that deliver each other's datagrams
+//! at once (no simulator, no loss).
 
 mod hostile;
 mod items;
 mod network;
 mod samples;
 mod security;
+mod sim;
+mod timers;
 
 use std::net::SocketAddr;
 use std::time::Instant;
@@ -22,7 +26,7 @@ use swarmlab_krpc::Message;
 use crate::limits::Limits;
 use crate::lookup::{LookupResult, Outcome};
 use crate::node::{Node, NodeConfig};
-use crate::sim::{Sim, SimConfig};
+use sim::{Sim, SimConfig};
 
 fn cfg() -> NodeConfig {
     NodeConfig {

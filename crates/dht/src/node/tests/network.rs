@@ -5,10 +5,10 @@ use std::time::Duration;
 
 use swarmlab_krpc::{Id, Message, Response, TransactionId};
 
+use super::sim::{Sim, SimConfig};
 use super::{cfg, lone, net, timeouts_agree_with_the_trace};
 use crate::lookup::{LookupKind, Outcome, MAX_TRIES};
 use crate::node::Event;
-use crate::sim::{Sim, SimConfig};
 
 #[test]
 fn nodes_join_and_find_each_other() {
@@ -168,7 +168,7 @@ fn bootstrap_retries_until_the_network_appears() {
     let mut sim = Sim::new(SimConfig::default());
     let a = sim.add_node(cfg()).unwrap();
     // Node 1 does not exist yet: a's bootstrap fails, then retries with backoff.
-    let b_addr = crate::sim::sim_addr(1);
+    let b_addr = super::sim::sim_addr(1);
     let now = sim.now();
     sim.node_mut(a).bootstrap(now, vec![b_addr]);
     sim.run_for(Duration::from_secs(10));

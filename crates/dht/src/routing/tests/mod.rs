@@ -52,12 +52,19 @@ fn check_invariants(t: &RoutingTable) {
                 assert!(cpl >= last);
             }
             assert_ne!(e.id, t.our_id);
-            assert!(ips.insert(e.addr.ip()), "duplicate ip {}", e.addr);
+            let a = e.addr.socket();
+            assert!(ips.insert(a.ip()), "duplicate ip {a}");
             assert!(ids.insert(e.id), "duplicate id");
-            assert_eq!(t.by_ip.get(&e.addr.ip()), Some(&e.id));
+            assert_eq!(t.id_for_ip(a.ip()), Some(e.id));
         }
     }
-    assert_eq!(t.by_ip.len(), ips.len());
+    // The IP index holds exactly one fingerprint per entry.
+    let mut want: Vec<u32> = ips
+        .iter()
+        .map(|ip| super::node_addr::fingerprint(&super::node_addr::ip_bytes(*ip)))
+        .collect();
+    want.sort_unstable();
+    assert_eq!(t.ips.fingerprints(), &want[..]);
     assert_eq!(len, t.len);
 }
 

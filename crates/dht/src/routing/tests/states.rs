@@ -92,3 +92,35 @@ fn random_operations_keep_invariants() {
     }
     check_invariants(&t);
 }
+
+/// Times are 4-byte millisecond offsets from the table's epoch (49 days): a table
+/// that runs for months moves its epoch forward and keeps telling good from
+/// questionable nodes.
+#[test]
+fn a_table_running_for_months_keeps_its_states() {
+    let t0 = Instant::now();
+    let mut t = table(t0, id_with(0x80, 0));
+    let day = Duration::from_secs(86_400);
+    let (a, b) = (id_with(0x00, 1), id_with(0x40, 2));
+    t.on_response(t0, a, addr(1));
+    t.on_response(t0, b, addr(2));
+    for d in [20u32, 40, 60, 90, 120] {
+        let now = t0 + day * d;
+        // a answers every time; b never again.
+        t.on_response(now, a, addr(1));
+        assert_eq!(t.get(now, &a).unwrap().state, NodeState::Good, "day {d}");
+        assert_eq!(t.get(now, &a).unwrap().last_response, Some(now), "day {d}");
+        assert_eq!(
+            t.get(now + 14 * MIN, &a).unwrap().state,
+            NodeState::Good,
+            "day {d}"
+        );
+        assert_eq!(
+            t.get(now + 16 * MIN, &a).unwrap().state,
+            NodeState::Questionable,
+            "day {d}"
+        );
+        assert_eq!(t.get(now, &b).unwrap().state, NodeState::Questionable);
+        check_invariants(&t);
+    }
+}

@@ -1,12 +1,15 @@
-//! A discrete-event simulator: many [`Node`]s in one process, in simulated time, with
-//! latency, jitter and loss. Deterministic: the same seed gives the same run.
+//! The node tests' network: a few [`Node`]s in simulated time with latency, jitter and
+//! loss, deterministic for a seed. A test harness only: the simulator of record, with
+//! its network model, churn and experiments, is the `swarmlab-sim` crate (which
+//! depends on this one, so this crate's unit tests cannot use it).
 //!
 //! Each node gets its own IPv4 address (10.x.y.z:6881). Datagrams are delivered after
-//! `latency ± jitter` unless lost; timers fire exactly when nodes ask. Nothing sleeps:
-//! an hour of a 2,000-node network runs in seconds.
+//! `latency ± jitter` unless lost; timers fire when nodes ask. A test may call a node
+//! directly ([`Sim::node_mut`]): every run re-reads every node's datagrams and timer
+//! first.
 
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap, HashSet};
+use std::collections::{BinaryHeap, HashMap};
 use std::net::{Ipv4Addr, SocketAddr};
 use std::time::{Duration, Instant};
 
@@ -16,12 +19,11 @@ use swarmlab_krpc::Id;
 
 use crate::lookup::{LookupId, LookupKind, LookupResult};
 use crate::node::{Event, Node, NodeConfig};
-use crate::routing::NodeState;
-use crate::SimError;
+use crate::ConfigError;
 
 /// Network conditions.
 #[derive(Debug, Clone, Copy)]
-pub struct SimConfig {
+pub(crate) struct SimConfig {
     /// One-way delay.
     pub latency: Duration,
     /// Uniform extra delay in `0..jitter`.
@@ -61,10 +63,9 @@ struct InFlight {
 }
 
 /// The simulated network.
-pub struct Sim {
+pub(crate) struct Sim {
     cfg: SimConfig,
     now: Instant,
-    start: Instant,
     nodes: Vec<Node>,
     addrs: Vec<SocketAddr>,
     queue: BinaryHeap<Reverse<(Instant, u64, Item)>>,
@@ -77,8 +78,6 @@ pub struct Sim {
     done: HashMap<(usize, LookupId), LookupResult>,
     /// The timer of each node that is in the queue (earlier ones replace later ones).
     timers: Vec<Option<Instant>>,
-    /// Every node's id at the time it was added: no two nodes may share one.
-    ids: HashSet<Id>,
     /// Datagrams sent by the nodes (lost ones included).
     pub sent: u64,
     /// Datagrams lost (to `loss`, or sent to an address where no node is).
@@ -102,15 +101,6 @@ pub fn sim_index(addr: SocketAddr) -> Option<usize> {
     }
 }
 
-/// How a node added by [`Sim::grow`] finds the network.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Join {
-    /// Bootstraps from node 0 only (how real networks grow: one well-known router).
-    First,
-    /// Bootstraps from this many distinct existing nodes picked at random.
-    Random(usize),
-}
-
 impl Sim {
     /// An empty network with these conditions.
     pub fn new(cfg: SimConfig) -> Sim {
@@ -118,7 +108,6 @@ impl Sim {
         Sim {
             cfg,
             now,
-            start: now,
             nodes: Vec::new(),
             addrs: Vec::new(),
             queue: BinaryHeap::new(),
@@ -128,7 +117,6 @@ impl Sim {
             rng: StdRng::seed_from_u64(cfg.seed),
             done: HashMap::new(),
             timers: Vec::new(),
-            ids: HashSet::new(),
             sent: 0,
             lost: 0,
         }
@@ -139,19 +127,9 @@ impl Sim {
         self.now
     }
 
-    /// Simulated time since the start.
-    pub fn elapsed(&self) -> Duration {
-        self.now - self.start
-    }
-
     /// Number of nodes.
     pub fn len(&self) -> usize {
         self.nodes.len()
-    }
-
-    /// True before the first node is added.
-    pub fn is_empty(&self) -> bool {
-        self.nodes.is_empty()
     }
 
     /// Node `i` (panics when there is none: `i` comes from [`Sim::add_node`]).
@@ -169,87 +147,19 @@ impl Sim {
         self.addrs[i]
     }
 
-    /// Adds a node; returns its index. Every node gets an id of its own, whatever the
-    /// configuration says:
-    ///
-    /// * `cfg.seed == 0`: the node's seed is drawn from the simulation's RNG;
-    /// * a seed whose id another node already has (one `cfg` reused for every node,
-    ///   with a fixed non-zero seed) is replaced by one drawn from the simulation's RNG,
-    ///   until the id is new;
-    /// * `cfg.id` naming an id already in the simulation is refused
-    ///   ([`SimError::DuplicateId`]).
-    ///
-    /// Without this, nodes sharing an id refuse each other from their routing tables
-    /// and the network never forms.
-    pub fn add_node(&mut self, mut cfg: NodeConfig) -> Result<usize, SimError> {
-        if let Some(id) = cfg.id.filter(|id| self.ids.contains(id)) {
-            return Err(SimError::DuplicateId(id));
-        }
+    /// Adds a node; returns its index. A node without a seed gets one from the
+    /// simulation's RNG (so every node has an id of its own).
+    pub fn add_node(&mut self, mut cfg: NodeConfig) -> Result<usize, ConfigError> {
         if cfg.seed == 0 {
             cfg.seed = self.rng.gen();
         }
-        let node = loop {
-            let node = Node::new(self.now, cfg.clone())?;
-            if !self.ids.contains(&node.id()) {
-                break node;
-            }
-            cfg.seed = self.rng.gen();
-        };
-        self.ids.insert(node.id());
+        let node = Node::new(self.now, cfg)?;
         let i = self.nodes.len();
-        let addr = sim_addr(i);
         self.nodes.push(node);
-        self.addrs.push(addr);
+        self.addrs.push(sim_addr(i));
         self.timers.push(None);
         self.flush(i);
         Ok(i)
-    }
-
-    /// Grows the network by `n` nodes, one at a time: each is added with `cfg`, joins as
-    /// `join` says, and the network runs for `gap` before the next one arrives. The
-    /// choice of bootstrap nodes uses the simulation's RNG (deterministic).
-    pub fn grow(
-        &mut self,
-        n: usize,
-        cfg: &NodeConfig,
-        join: Join,
-        gap: Duration,
-    ) -> Result<(), SimError> {
-        for _ in 0..n {
-            let i = self.add_node(cfg.clone())?;
-            if i > 0 {
-                let via = match join {
-                    Join::First => vec![0],
-                    Join::Random(m) => {
-                        rand::seq::index::sample(&mut self.rng, i, m.clamp(1, i)).into_vec()
-                    }
-                };
-                self.bootstrap(i, &via);
-            }
-            self.run_for(gap);
-        }
-        Ok(())
-    }
-
-    /// For each node, how many *other* nodes hold it in a routing-table bucket as a
-    /// verified node (good or questionable: it answered their query). A node with 0 is
-    /// in nobody's table and cannot be found by a lookup.
-    pub fn table_presence(&self) -> Vec<usize> {
-        let now = self.now;
-        let mut count = vec![0usize; self.nodes.len()];
-        for (i, node) in self.nodes.iter().enumerate() {
-            for e in node.table().entries(now) {
-                if !matches!(e.state, NodeState::Good | NodeState::Questionable) {
-                    continue;
-                }
-                if let Some(j) = sim_index(e.addr).filter(|&j| j != i && j < count.len()) {
-                    if self.nodes[j].id() == e.id {
-                        count[j] += 1;
-                    }
-                }
-            }
-        }
-        count
     }
 
     /// Node `i` joins through the nodes `via`.
@@ -283,6 +193,7 @@ impl Sim {
         limit: Duration,
     ) -> Option<LookupResult> {
         let lid = self.start_lookup(i, kind, target)?;
+        self.flush_all();
         let deadline = self.now + limit;
         while self.now <= deadline {
             if let Some(r) = self.done.remove(&(i, lid)) {
@@ -297,6 +208,7 @@ impl Sim {
 
     /// Runs for `d` of simulated time.
     pub fn run_for(&mut self, d: Duration) {
+        self.flush_all();
         let until = self.now + d;
         while self.step(until) {}
         self.now = self.now.max(until);
@@ -338,6 +250,14 @@ impl Sim {
             }
         }
         true
+    }
+
+    /// Re-reads every node's datagrams, events and timer (a test may have called
+    /// nodes directly).
+    fn flush_all(&mut self) {
+        for i in 0..self.nodes.len() {
+            self.flush(i);
+        }
     }
 
     fn push(&mut self, at: Instant, item: Item) {
@@ -396,44 +316,5 @@ impl Sim {
             }
         }
         self.schedule_timer(i);
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn one_config_with_a_fixed_seed_still_gives_every_node_its_own_id() {
-        // The bench once shared one config with `seed: rand::random()` between all the
-        // nodes: they all got the same id and no table could hold another node.
-        let mut sim = Sim::new(SimConfig::default());
-        let cfg = NodeConfig {
-            seed: 0x5eed,
-            ..NodeConfig::default()
-        };
-        sim.grow(30, &cfg, Join::First, Duration::from_millis(200))
-            .unwrap();
-        sim.run_for(Duration::from_secs(30));
-        let ids: HashSet<Id> = (0..sim.len()).map(|i| sim.node(i).id()).collect();
-        assert_eq!(ids.len(), 30, "ids repeat");
-        let presence = sim.table_presence();
-        assert!(
-            presence.iter().all(|&p| p > 0),
-            "nodes in nobody's table: {presence:?}"
-        );
-        assert!((0..sim.len()).all(|i| sim.node(i).table().len() >= 8));
-    }
-
-    #[test]
-    fn an_explicit_id_already_in_the_simulation_is_refused() {
-        let mut sim = Sim::new(SimConfig::default());
-        let cfg = NodeConfig {
-            id: Some(Id([7; 20])),
-            ..NodeConfig::default()
-        };
-        assert_eq!(sim.add_node(cfg.clone()), Ok(0));
-        assert_eq!(sim.add_node(cfg), Err(SimError::DuplicateId(Id([7; 20]))));
-        assert_eq!(sim.len(), 1);
     }
 }

@@ -3,8 +3,8 @@
 //! Every node here is a real [`swarmlab_dht::Node`] with its default configuration
 //! (rate limits included); only the network is simulated (latency, jitter, loss) and
 //! time is simulated, so thousands of nodes run in one process in seconds. The figures
-//! these tests check are printed (`cargo test -p swarmlab-dht --test simulation --
-//! --nocapture`); `examples/sim.rs` prints the same figures for larger runs, and
+//! these tests check are printed (`cargo test -p swarmlab-sim --test simulation --
+//! --nocapture`); `swarmlab sim` prints the same figures for larger runs, and
 //! `docs/dht-simulation.md` records them.
 
 use std::net::SocketAddr;
@@ -12,8 +12,8 @@ use std::time::Duration;
 
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use swarmlab_dht::sim::{Join, Sim, SimConfig};
 use swarmlab_dht::{Id, LookupKind, LookupResult, NodeConfig};
+use swarmlab_sim::{Join, Latency, NetworkModel, Sim, SimConfig};
 
 const LIMIT: Duration = Duration::from_secs(60);
 
@@ -167,7 +167,8 @@ fn two_thousand_nodes_find_every_stored_key_and_hops_grow_like_log_n() {
     let mut sim = Sim::new(SimConfig {
         seed: 2000,
         ..SimConfig::default()
-    });
+    })
+    .unwrap();
     let mut rng = StdRng::seed_from_u64(2000);
     let mut medians = Vec::new();
     for n in [250usize, 500, 1000, 2000] {
@@ -237,7 +238,8 @@ fn thousand_nodes_joining_through_node_0_are_all_reachable() {
     let mut sim = Sim::new(SimConfig {
         seed: 1000,
         ..SimConfig::default()
-    });
+    })
+    .unwrap();
     sim.grow(n, &cfg(), Join::First, Duration::from_millis(200))
         .unwrap();
     sim.run_for(Duration::from_secs(120));
@@ -295,12 +297,17 @@ fn thousand_nodes_joining_through_node_0_are_all_reachable() {
 fn lookups_succeed_with_loss_and_jitter() {
     let n = 300;
     let sim_cfg = SimConfig {
-        latency: Duration::from_millis(30),
-        jitter: Duration::from_millis(40),
-        loss: 0.08,
         seed: 8,
+        network: NetworkModel {
+            latency: Latency::Fixed {
+                one_way: Duration::from_millis(30),
+                jitter: Duration::from_millis(40),
+            },
+            loss: 0.08,
+            ..NetworkModel::lan()
+        },
     };
-    let mut sim = Sim::new(sim_cfg);
+    let mut sim = Sim::new(sim_cfg).unwrap();
     sim.grow(n, &cfg(), Join::First, Duration::from_millis(300))
         .unwrap();
     sim.run_for(Duration::from_secs(60));
@@ -312,13 +319,13 @@ fn lookups_succeed_with_loss_and_jitter() {
     let (found, keys, _) = store_and_find(&mut sim, &mut rng, 30);
     println!(
         "8% loss: {} of {} datagrams lost; in nobody's table {nobody}; find_node exact {}/{}; get_peers {found}/{keys}; datagrams/lookup {:.1}",
-        sim.lost,
-        sim.sent,
+        sim.stats().lost,
+        sim.stats().sent,
         f.exact,
         f.lookups,
         f.mean_datagrams()
     );
-    assert!(sim.lost > 0);
+    assert!(sim.stats().lost > 0);
     assert_eq!(nobody, 0, "nodes in nobody's table");
     assert!(
         f.exact * 100 >= f.lookups * 93,
@@ -355,11 +362,17 @@ struct Fingerprint {
 fn run(seed: u64) -> Fingerprint {
     let n = 150;
     let mut sim = Sim::new(SimConfig {
-        loss: 0.05,
-        jitter: Duration::from_millis(30),
         seed,
-        ..SimConfig::default()
-    });
+        network: NetworkModel {
+            latency: Latency::Fixed {
+                one_way: Duration::from_millis(20),
+                jitter: Duration::from_millis(30),
+            },
+            loss: 0.05,
+            ..NetworkModel::lan()
+        },
+    })
+    .unwrap();
     sim.grow(n, &cfg(), Join::Random(2), Duration::from_millis(100))
         .unwrap();
     sim.run_for(Duration::from_secs(20));
@@ -389,8 +402,8 @@ fn run(seed: u64) -> Fingerprint {
         ids: (0..n).map(|i| sim.node(i).id()).collect(),
         table_sizes: (0..n).map(|i| sim.node(i).table().len()).collect(),
         lookups,
-        sent: sim.sent,
-        lost: sim.lost,
+        sent: sim.stats().sent,
+        lost: sim.stats().lost,
     }
 }
 

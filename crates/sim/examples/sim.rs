@@ -1,8 +1,8 @@
 //! Runs the big simulator scenarios and prints a table.
 //!
 //! ```text
-//! cargo run --release -p swarmlab-dht --example sim -- --nodes 250,500,1000,2000
-//! cargo run --release -p swarmlab-dht --example sim -- --nodes 1000 --join first --loss 0.1
+//! cargo run --release -p swarmlab-sim --example sim -- --nodes 250,500,1000,2000
+//! cargo run --release -p swarmlab-sim --example sim -- --nodes 1000 --join first --loss 0.1
 //! ```
 //!
 //! One network is grown one node at a time (each joining through node 0, or through a
@@ -13,7 +13,8 @@
 //! `--keys` info-hashes from random nodes and looks each up with get_peers from
 //! another random node. Figures: success rates, hops (highest hop among the k closest
 //! nodes), queries and datagrams per lookup, simulated lookup latency, resident memory
-//! per node, wall time.
+//! per node, wall time. The fixed-latency network of the first simulator; `swarmlab sim`
+//! runs the same on the regions model, with churn and the other experiments.
 #![allow(clippy::print_stdout, clippy::print_stderr)] // a program that reports on its terminal
 
 use std::net::SocketAddr;
@@ -23,8 +24,8 @@ use std::time::{Duration, Instant as Wall};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use swarmlab_dht::limits::Limits;
-use swarmlab_dht::sim::{Join, Sim, SimConfig};
 use swarmlab_dht::{Id, LookupKind, LookupResult, NodeConfig};
+use swarmlab_sim::{Join, Latency, NetworkModel, Sim, SimConfig};
 
 struct Args {
     nodes: Vec<usize>,
@@ -154,12 +155,21 @@ fn main() -> ExitCode {
     let wall0 = Wall::now();
     let rss0 = rss();
 
-    let mut sim = Sim::new(SimConfig {
-        latency: a.latency,
-        jitter: a.jitter,
+    let network = NetworkModel {
+        latency: Latency::Fixed {
+            one_way: a.latency,
+            jitter: a.jitter,
+        },
         loss: a.loss,
+        ..NetworkModel::lan()
+    };
+    let Ok(mut sim) = Sim::new(SimConfig {
         seed: a.seed,
-    });
+        network,
+    }) else {
+        eprintln!("--loss must be between 0 and 1");
+        return ExitCode::from(2);
+    };
     let mut rng = StdRng::seed_from_u64(a.seed ^ 0x5eed);
     let join = match a.join {
         Join::First => "node 0".to_string(),
@@ -265,10 +275,12 @@ fn main() -> ExitCode {
     let bare = {
         let n = *a.nodes.last().unwrap_or(&1000);
         let before = rss();
-        let mut s = Sim::new(SimConfig {
+        let Ok(mut s) = Sim::new(SimConfig {
             seed: a.seed,
             ..SimConfig::default()
-        });
+        }) else {
+            return ExitCode::FAILURE;
+        };
         for _ in 0..n {
             s.add_node(cfg.clone()).expect("valid config");
         }
@@ -283,8 +295,8 @@ fn main() -> ExitCode {
     );
     println!(
         "datagrams sent {} (lost {}), simulated time {:.0} s, wall {:.1} s",
-        sim.sent,
-        sim.lost,
+        sim.stats().sent,
+        sim.stats().lost + sim.stats().to_nobody,
         sim.elapsed().as_secs_f64(),
         wall0.elapsed().as_secs_f64()
     );
