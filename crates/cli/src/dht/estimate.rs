@@ -50,9 +50,7 @@ struct Out {
 
 /// Runs `swarmlab estimate`.
 pub async fn run(a: EstimateArgs) -> Result<ExitCode> {
-    if a.dht.bootstrap.is_empty() && a.dht.state.is_none() {
-        anyhow::bail!("nothing to start from: give --bootstrap HOST:PORT or --state FILE");
-    }
+    // With no --bootstrap and no saved table, the public routers (as `lookup`).
     let mut cfg = a.dht.driver();
     // A client that goes away: read-only (BEP 43), on any port unless told.
     cfg.node.read_only = true;
