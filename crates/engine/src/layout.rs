@@ -65,16 +65,16 @@ impl Layout {
         if !piece_length.is_power_of_two() {
             return Err(LayoutError::PieceLengthNotPowerOfTwo(piece_length));
         }
-        if piece_length > limits.max_piece_length {
-            return Err(LayoutError::PieceLengthTooLarge {
-                length: piece_length,
-                max: limits.max_piece_length,
-            });
-        }
         if total > limits.max_total {
             return Err(LayoutError::TotalTooLarge {
                 total,
                 max: limits.max_total,
+            });
+        }
+        if piece_length > limits.max_piece_length {
+            return Err(LayoutError::PieceLengthTooLarge {
+                length: piece_length,
+                max: limits.max_piece_length,
             });
         }
         let expected = total.div_ceil(piece_length);

@@ -6,9 +6,11 @@
 //! hold it (its availability) and, while it is fetched, the state of each block.
 //!
 //! [`Picker::pick`] gives a peer up to `max` blocks: first the missing blocks of
-//! pieces already started (few pieces half done at a time), then the blocks of new
-//! pieces, rarest first (fewest holders; ties broken by a random order drawn once
-//! from the caller's seed). When no block is missing any more (every one left is in
+//! pieces it started itself, then the blocks of new pieces, rarest first (fewest
+//! holders; ties broken by a random order drawn once from the caller's seed), then
+//! the missing blocks of pieces other peers started (so that a piece mostly comes
+//! from one peer, and a bad one charges the peer that sent it). At most
+//! [`Picker::set_max_partial`] pieces are in progress at once. When no block is missing any more (every one left is in
 //! flight or received: the *endgame*), it hands out blocks already in flight at
 //! other peers, at most [`PickerConfig::max_duplicates`] requesters per block;
 //! [`Picker::block_received`] then names the other requesters, to cancel.
@@ -96,6 +98,8 @@ pub struct Picker<P> {
     /// Blocks of unfinished pieces neither requested nor received.
     unrequested: u64,
     done: u32,
+    /// Most pieces in progress at once (new pieces are not started beyond it).
+    max_partial: usize,
 }
 
 impl<P: Copy + Eq + Hash + std::fmt::Debug> Picker<P> {
@@ -116,7 +120,15 @@ impl<P: Copy + Eq + Hash + std::fmt::Debug> Picker<P> {
             banned: HashSet::new(),
             unrequested,
             done: 0,
+            max_partial: usize::MAX,
         }
+    }
+
+    /// Starts no new piece while `n` pieces are in progress (started, not yet
+    /// verified), which bounds the memory of a caller that assembles pieces in
+    /// memory. Default: no limit.
+    pub fn set_max_partial(&mut self, n: usize) {
+        self.max_partial = n.max(1);
     }
 
     /// The layout picked from.
@@ -277,6 +289,14 @@ impl<P: Copy + Eq + Hash + std::fmt::Debug> Picker<P> {
         self.peers.get(p).is_some_and(|s| s.holds(i))
     }
 
+    /// The blocks requested from `p` and not yet answered.
+    pub fn requests_of(&self, p: &P) -> Vec<Block> {
+        self.peers
+            .get(p)
+            .map(|s| s.in_flight.iter().copied().collect())
+            .unwrap_or_default()
+    }
+
     /// Blocks requested from `p` and not yet answered.
     pub fn in_flight(&self, p: &P) -> usize {
         self.peers.get(p).map_or(0, |s| s.in_flight.len())
@@ -290,40 +310,63 @@ impl<P: Copy + Eq + Hash + std::fmt::Debug> Picker<P> {
     /// documentation](self) for the order.
     pub fn pick(&mut self, p: P, max: usize, allowed: &dyn Fn(u32) -> bool) -> Vec<Block> {
         let mut out = Vec::new();
-        let Some(st) = self.peers.get(&p) else {
-            return out;
-        };
-        if max == 0 {
+        if !self.peers.contains_key(&p) || max == 0 {
             return out;
         }
-        // 1. Pieces already started.
-        let started: Vec<u32> = self
-            .partial
-            .keys()
-            .copied()
-            .filter(|&i| self.state[i as usize] == PieceState::Partial && st.holds(i) && allowed(i))
-            .collect();
-        for i in started {
-            self.take_missing(p, i, max, &mut out);
-            if out.len() >= max {
-                return out;
-            }
+        // 1. Pieces this peer started.
+        self.continue_started(p, max, allowed, true, &mut out);
+        if out.len() >= max {
+            return out;
         }
         // 2. New pieces, rarest first.
-        while out.len() < max {
+        while out.len() < max && self.partial.len() < self.max_partial {
             let Some(i) = self.rarest_new(&p, allowed) else {
                 break;
             };
             self.state[i as usize] = PieceState::Partial;
             self.partial
-                .insert(i, Partial::new(self.layout.blocks_in(i)));
+                .insert(i, Partial::new(self.layout.blocks_in(i), p));
             self.take_missing(p, i, max, &mut out);
+        }
+        // 2b. Pieces other peers started.
+        if out.len() < max {
+            self.continue_started(p, max, allowed, false, &mut out);
         }
         // 3. Endgame: blocks in flight elsewhere.
         if out.len() < max && self.cfg.endgame && self.unrequested == 0 {
             self.take_duplicates(p, max, allowed, &mut out);
         }
         out
+    }
+
+    fn continue_started(
+        &mut self,
+        p: P,
+        max: usize,
+        allowed: &dyn Fn(u32) -> bool,
+        own: bool,
+        out: &mut Vec<Block>,
+    ) {
+        let Some(st) = self.peers.get(&p) else {
+            return;
+        };
+        let started: Vec<u32> = self
+            .partial
+            .iter()
+            .filter(|(&i, part)| {
+                (part.owner == p) == own
+                    && self.state[i as usize] == PieceState::Partial
+                    && st.holds(i)
+                    && allowed(i)
+            })
+            .map(|(&i, _)| i)
+            .collect();
+        for i in started {
+            self.take_missing(p, i, max, out);
+            if out.len() >= max {
+                return;
+            }
+        }
     }
 
     fn rarest_new(&self, p: &P, allowed: &dyn Fn(u32) -> bool) -> Option<u32> {

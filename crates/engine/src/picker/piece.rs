@@ -29,14 +29,19 @@ pub(super) struct Partial<P> {
     pub(super) received: u32,
     /// The peers that sent blocks of it: charged if its hash fails.
     pub(super) contributors: Vec<P>,
+    /// The peer that started it: others continue it only when nothing else is
+    /// left, so that a piece's blocks mostly come from one peer (a bad piece then
+    /// charges the peer that sent it, not its neighbours).
+    pub(super) owner: P,
 }
 
 impl<P: PartialEq + Copy> Partial<P> {
-    pub(super) fn new(blocks: u32) -> Self {
+    pub(super) fn new(blocks: u32, owner: P) -> Self {
         Partial {
             slots: vec![Slot::Missing; blocks as usize],
             received: 0,
             contributors: Vec::new(),
+            owner,
         }
     }
 

@@ -221,3 +221,23 @@ fn unexpected_blocks_are_refused_and_resumed_pieces_not_picked() {
     assert!(pk.is_complete());
     assert!(!pk.is_interesting(&1));
 }
+
+#[test]
+fn peers_finish_their_own_pieces_and_new_pieces_stop_at_the_partial_limit() {
+    let mut pk: Picker<u8> = Picker::new(layout(4, 32768), PickerConfig::default());
+    pk.set_max_partial(2);
+    for p in [1, 2] {
+        pk.add_peer(p);
+        pk.peer_has_all(p);
+    }
+    let a = pk.pick(1, 1, &all);
+    let b = pk.pick(2, 1, &all);
+    assert_ne!(a[0].piece, b[0].piece, "each peer starts its own piece");
+    // Two pieces in progress: no third is started; peer 1 goes on with its own,
+    // then with peer 2's.
+    let more = pk.pick(1, 4, &all);
+    assert_eq!(more.len(), 2);
+    assert_eq!(more[0].piece, a[0].piece);
+    assert_eq!(more[1].piece, b[0].piece);
+    assert_eq!(pk.requests_of(&1).len(), 3);
+}
