@@ -5,7 +5,7 @@ and benchmark.
     /usr/bin/python3 tests/python/lt_seed.py --dir DIR --listen 127.60.0.2 [--listen ...]
         [--size BYTES] [--piece-size N] [--files N] [--tracker URL]
         [--dht-bootstrap HOST:PORT ...] [--peer HOST:PORT ...]
-        [--corrupt-session K] [--payload PATH] [--torrent PATH] [--upload-rate B/S]
+        [--corrupt-session K] [--payload PATH] [--torrent PATH] [--upload-rate B/S] [--mesh]
 
 It makes a payload in DIR/payload (one file of --size bytes, or a directory of --files
 files adding up to --size, so the torrent is multi-file), or takes --payload, makes a
@@ -101,6 +101,7 @@ def main():
     ap.add_argument("--payload")
     ap.add_argument("--torrent")
     ap.add_argument("--seed-value", type=int, default=4217)
+    ap.add_argument("--mesh", action="store_true", help="connect every session to every other one")
     ap.add_argument("--upload-rate", type=int, default=0, help="upload limit per session, bytes/s (0: none)")
     a = ap.parse_args()
 
@@ -192,6 +193,16 @@ def main():
         for p in a.peer:
             host, _, port = p.rpartition(":")
             s["h"].connect_peer((host, int(port)))
+    if a.mesh:
+        for s in sessions:
+            for o in sessions:
+                if o is not s:
+                    host, _, port = o["ports"][0].rpartition(":")
+                    s["h"].connect_peer((host, int(port)))
+        deadline = time.time() + 20
+        while time.time() < deadline and not all(
+                s["h"].status().num_peers >= len(sessions) - 1 for s in sessions):
+            time.sleep(0.05)
 
     magnet = lt.make_magnet_uri(ti)
     print(json.dumps({
