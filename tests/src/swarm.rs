@@ -2,10 +2,8 @@
 //! `tests/python/swarm.py` (one torrent; seeds, leechers at fixed completions, and
 //! rate-limited downloaders, each session on its own 127.x address).
 
-use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::process::{Child, ChildStdin, Command, Stdio};
 
 use serde::Deserialize;
 
@@ -52,17 +50,9 @@ pub struct SwarmInfo {
 pub struct Swarm {
     /// What it runs.
     pub info: SwarmInfo,
-    /// Its files (payload, torrent, each session's download).
-    pub dir: tempfile::TempDir,
-    child: Child,
-    stdin: Option<ChildStdin>,
-}
-
-impl Drop for Swarm {
-    fn drop(&mut self) {
-        drop(self.stdin.take());
-        let _ = self.child.wait();
-    }
+    /// The process; its `dir` holds the files (payload, torrent, each session's
+    /// download).
+    pub process: crate::ScriptProcess,
 }
 
 impl Swarm {
@@ -80,29 +70,6 @@ impl Swarm {
 /// Start `swarm.py` with `args` (see its `--help`); returns once it is up. Panics
 /// with the remedy when libtorrent is missing.
 pub fn start_swarm(args: &[&str]) -> Swarm {
-    crate::require_libtorrent();
-    let dir = tempfile::tempdir().expect("tempdir");
-    let mut child = Command::new(crate::python())
-        .arg(crate::script("swarm.py"))
-        .arg("--dir")
-        .arg(dir.path())
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("spawn swarm.py");
-    let stdin = child.stdin.take();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().expect("stdout"))
-        .read_line(&mut line)
-        .expect("read swarm.py output");
-    let info: SwarmInfo = serde_json::from_str(&line)
-        .unwrap_or_else(|e| panic!("swarm.py did not start ({e}): {line}"));
-    Swarm {
-        info,
-        dir,
-        child,
-        stdin,
-    }
+    let (process, info) = crate::ScriptProcess::start("swarm.py", args);
+    Swarm { info, process }
 }

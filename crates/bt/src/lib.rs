@@ -13,14 +13,22 @@
 //! - [`error`]: [`ConnectionError`], why a connection ended; [`PieceError`], why a
 //!   source could not give a block.
 //!
-//! Storage beyond the [`PieceSource`] trait, a piece picker, `fetch` and `seed` will
-//! live beside them.
+//! - [`fetch`]: a whole torrent from a swarm on the shared download engine
+//!   (`swarmlab-engine`): sources, metadata by BEP 9, one task per peer.
+//! - [`seed`]: making a torrent and serving it with the [`Server`] over the
+//!   engine's storage ([`seed::StorageSource`]).
+//! - [`tracker`]: HTTP and UDP tracker clients (the auditor's too); [`dht`]: the
+//!   [`dht::DhtLookup`] trait the binary implements with its DHT node.
 #![forbid(unsafe_code)]
 
 pub mod connection;
+pub mod dht;
 pub mod error;
+pub mod fetch;
+pub mod seed;
 pub mod server;
+pub mod tracker;
 
 pub use connection::Connection;
-pub use error::{ConnectionError, PieceError};
+pub use error::{AnnounceError, ConnectionError, FetchError, PieceError, SeedError};
 pub use server::{PieceSource, Server, ServerConfig, ServerStats};

@@ -1,12 +1,13 @@
 //! `swarmlab`: one binary, one subcommand per job.
 //!
 //! The binary is the only place with clap and printing. Each family of subcommands is
-//! a module (`course`, `dht`, `audit`, `sim`), and each subcommand a file of its own holding
+//! a module (`course`, `dht`, `audit`, `bt`, `sim`), and each subcommand a file of its own holding
 //! its clap arguments, the call into the library that does the work, and the printing
 //! of what came back. [`output`] holds what the families share for printing.
 #![allow(clippy::print_stdout, clippy::print_stderr)] // the binary is where printing lives
 
 mod audit;
+mod bt;
 mod course;
 mod dht;
 mod output;
@@ -63,6 +64,10 @@ enum Command {
     Crawl(dht::crawl::CrawlArgs),
     /// Connects to every peer of a torrent (BEP 3/6/9/10/11) and records what each says.
     Audit(audit::AuditArgs),
+    /// Downloads a whole torrent (.torrent, magnet link or info-hash) from its swarm.
+    Fetch(Box<bt::fetch::FetchArgs>),
+    /// Makes the torrent of a file or directory (or takes a .torrent) and seeds it.
+    Seed(bt::seed::SeedArgs),
     /// Simulated DHT networks (up to a million nodes), experiments, CSV and plots.
     Sim(Box<sim::SimArgs>),
     /// Estimates the number of nodes of a live DHT from lookups.
@@ -119,6 +124,8 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Get(a) => dht::get::run(a).await,
         Command::Crawl(a) => dht::crawl::run(a).await,
         Command::Audit(a) => audit::run(a).await,
+        Command::Fetch(a) => bt::fetch::run(*a).await,
+        Command::Seed(a) => bt::seed::run(a).await,
         Command::Sim(a) => sim::run(*a).await,
         Command::Estimate(a) => dht::estimate::run(a).await,
     }

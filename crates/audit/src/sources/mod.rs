@@ -1,19 +1,15 @@
-//! Peer sources: HTTP(S) trackers ([`http`]), UDP trackers (BEP 15, [`udp`]), and
-//! what each one gave ([`SourceReport`]). The DHT is [`crate::dht`]; PEX comes from
-//! the peers themselves ([`crate::peer`]).
-
-pub mod http;
-pub mod udp;
+//! Peer sources: HTTP(S) and UDP (BEP 15) trackers, through the clients of
+//! [`swarmlab_bt::tracker`] (shared with fetch and seed), and what each one gave
+//! ([`SourceReport`]). The DHT is [`crate::dht`]; PEX comes from the peers
+//! themselves ([`crate::peer`]).
 
 use serde::Serialize;
 use std::net::SocketAddr;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 use swarmlab_bt_wire::tracker::{Announce, Event};
 use swarmlab_bt_wire::{InfoHash, PeerId};
 
-use crate::error::SourceError;
-
-pub use http::{http_client, MAX_HTTP_BODY};
+pub use swarmlab_bt::tracker::{http_client, tracker_kind, TrackerOptions, MAX_HTTP_BODY};
 
 /// What one tracker (or the DHT) gave.
 #[derive(Debug, Clone, Serialize)]
@@ -58,29 +54,6 @@ impl SourceReport {
     }
 }
 
-/// Options for tracker queries.
-#[derive(Debug, Clone)]
-pub struct TrackerOptions {
-    /// HTTP request timeout.
-    pub http_timeout: Duration,
-    /// UDP base timeout (BEP 15: 15 s), doubled on each retry.
-    pub udp_base_timeout: Duration,
-    /// UDP retries after the first try.
-    pub udp_retries: u32,
-}
-
-/// The kind of a tracker URL: "http_tracker", "udp_tracker", or `None` if unsupported.
-pub fn tracker_kind(url: &str) -> Option<&'static str> {
-    let l = url.to_ascii_lowercase();
-    if l.starts_with("http://") || l.starts_with("https://") {
-        Some("http_tracker")
-    } else if l.starts_with("udp://") {
-        Some("udp_tracker")
-    } else {
-        None
-    }
-}
-
 /// Announce to one tracker; never fails, the report says what happened.
 pub async fn query_tracker(
     url: &str,
@@ -91,11 +64,7 @@ pub async fn query_tracker(
     let start = Instant::now();
     let kind = tracker_kind(url);
     let mut attempts = 1;
-    let result = match kind {
-        Some("http_tracker") => http::announce(url, announce, opts, client).await,
-        Some(_) => udp::announce(url, announce, opts, &mut attempts).await,
-        None => Err(SourceError::UnsupportedScheme(url.to_string())),
-    };
+    let result = swarmlab_bt::tracker::announce(url, announce, opts, client, &mut attempts).await;
     let mut report = SourceReport {
         kind: kind.unwrap_or("unknown").to_string(),
         url: url.to_string(),
@@ -122,27 +91,5 @@ pub async fn query_tracker(
 
 /// The announce we send: event=started, `left` = the torrent's size if known.
 pub fn make_announce(info_hash: InfoHash, peer_id: PeerId, left: u64) -> Announce {
-    Announce {
-        info_hash,
-        peer_id,
-        port: 6881,
-        uploaded: 0,
-        downloaded: 0,
-        left,
-        event: Event::Started,
-        num_want: 200,
-        key: rand::random(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn tracker_kinds() {
-        assert_eq!(tracker_kind("HTTPS://x/a"), Some("http_tracker"));
-        assert_eq!(tracker_kind("udp://x:1"), Some("udp_tracker"));
-        assert_eq!(tracker_kind("wss://x"), None);
-    }
+    swarmlab_bt::tracker::make_announce(info_hash, peer_id, 6881, left, Event::Started)
 }

@@ -7,13 +7,13 @@ use std::time::Duration;
 use swarmlab_bt_wire::tracker::{self, Announce, AnnounceResponse};
 
 use super::TrackerOptions;
-use crate::error::SourceError;
+use crate::error::AnnounceError;
 
 /// Largest HTTP tracker response body read.
 pub const MAX_HTTP_BODY: usize = 2 << 20;
 
 /// A reqwest client for tracker queries.
-pub fn http_client(timeout: Duration) -> Result<reqwest::Client, SourceError> {
+pub fn http_client(timeout: Duration) -> Result<reqwest::Client, AnnounceError> {
     Ok(reqwest::Client::builder()
         .timeout(timeout)
         .connect_timeout(timeout)
@@ -22,25 +22,25 @@ pub fn http_client(timeout: Duration) -> Result<reqwest::Client, SourceError> {
         .build()?)
 }
 
-pub(super) async fn announce(
+pub(crate) async fn announce(
     url: &str,
     announce: &Announce,
     opts: &TrackerOptions,
     client: &reqwest::Client,
-) -> Result<AnnounceResponse, SourceError> {
+) -> Result<AnnounceResponse, AnnounceError> {
     let full = announce.http_url(url);
     let fut = async {
         let mut resp = client.get(&full).send().await?;
         if !resp.status().is_success() {
-            return Err(SourceError::Status(resp.status()));
+            return Err(AnnounceError::Status(resp.status()));
         }
         if resp.content_length().unwrap_or(0) > MAX_HTTP_BODY as u64 {
-            return Err(SourceError::TooLarge);
+            return Err(AnnounceError::TooLarge);
         }
         let mut body = Vec::new();
         while let Some(chunk) = resp.chunk().await? {
             if body.len() + chunk.len() > MAX_HTTP_BODY {
-                return Err(SourceError::TooLarge);
+                return Err(AnnounceError::TooLarge);
             }
             body.extend_from_slice(&chunk);
         }
@@ -48,5 +48,5 @@ pub(super) async fn announce(
     };
     tokio::time::timeout(opts.http_timeout, fut)
         .await
-        .unwrap_or(Err(SourceError::Timeout(1)))
+        .unwrap_or(Err(AnnounceError::Timeout(1)))
 }

@@ -6,17 +6,17 @@ use swarmlab_bt_wire::tracker::{self, Announce, AnnounceResponse};
 use tokio::net::UdpSocket;
 
 use super::TrackerOptions;
-use crate::error::SourceError;
+use crate::error::AnnounceError;
 
 /// `udp://host:port[/path]` to `host:port`.
-pub fn udp_host_port(url: &str) -> Result<String, SourceError> {
+pub fn udp_host_port(url: &str) -> Result<String, AnnounceError> {
     let rest = url
         .get(6..)
         .filter(|_| url[..6].eq_ignore_ascii_case("udp://"))
-        .ok_or_else(|| SourceError::BadUrl(url.to_string()))?;
+        .ok_or_else(|| AnnounceError::BadUrl(url.to_string()))?;
     let hp = rest.split(['/', '?']).next().unwrap_or("");
     if hp.is_empty() || !hp.contains(':') {
-        return Err(SourceError::BadUrl(url.to_string()));
+        return Err(AnnounceError::BadUrl(url.to_string()));
     }
     Ok(hp.to_string())
 }
@@ -28,7 +28,7 @@ async fn exchange(
     opts: &TrackerOptions,
     attempts: &mut u32,
     first: bool,
-) -> Result<Vec<u8>, SourceError> {
+) -> Result<Vec<u8>, AnnounceError> {
     let mut buf = vec![0u8; 65_536];
     for n in 0..=opts.udp_retries {
         if !(first && n == 0) {
@@ -41,7 +41,7 @@ async fn exchange(
             match tokio::time::timeout_at(deadline, sock.recv(&mut buf)).await {
                 Err(_) => break, // timed out: retry
                 // ICMP port unreachable shows up as ConnectionRefused on a connected socket.
-                Ok(Err(e)) => return Err(SourceError::Io(e)),
+                Ok(Err(e)) => return Err(AnnounceError::Io(e)),
                 Ok(Ok(len)) => {
                     if len >= 8 && buf[4..8] == tid.to_be_bytes() {
                         return Ok(buf[..len].to_vec());
@@ -51,24 +51,24 @@ async fn exchange(
             }
         }
     }
-    Err(SourceError::Timeout(*attempts))
+    Err(AnnounceError::Timeout(*attempts))
 }
 
-pub(super) async fn announce(
+pub(crate) async fn announce(
     url: &str,
     announce: &Announce,
     opts: &TrackerOptions,
     attempts: &mut u32,
-) -> Result<AnnounceResponse, SourceError> {
+) -> Result<AnnounceResponse, AnnounceError> {
     let hp = udp_host_port(url)?;
     let addr = tokio::net::lookup_host(&hp)
         .await
-        .map_err(|source| SourceError::Resolve {
+        .map_err(|source| AnnounceError::Resolve {
             host: hp.clone(),
             source,
         })?
         .next()
-        .ok_or_else(|| SourceError::NoAddress(hp.clone()))?;
+        .ok_or_else(|| AnnounceError::NoAddress(hp.clone()))?;
     let bind: SocketAddr = if addr.is_ipv4() {
         (std::net::Ipv4Addr::UNSPECIFIED, 0).into()
     } else {
