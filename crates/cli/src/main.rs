@@ -1,7 +1,7 @@
 //! `swarmlab`: one binary, one subcommand per job.
 //!
 //! The binary is the only place with clap and printing. Each family of subcommands is
-//! a module (`course`, `dht`, `audit`, `sim`), and each subcommand a file of its own holding
+//! a module (`course`, `dht`, `audit`, `sim`, `stream`), and each subcommand a file of its own holding
 //! its clap arguments, the call into the library that does the work, and the printing
 //! of what came back. [`output`] holds what the families share for printing.
 #![allow(clippy::print_stdout, clippy::print_stderr)] // the binary is where printing lives
@@ -11,6 +11,7 @@ mod course;
 mod dht;
 mod output;
 mod sim;
+mod stream;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -67,6 +68,10 @@ enum Command {
     Sim(Box<sim::SimArgs>),
     /// Estimates the number of nodes of a live DHT from lookups.
     Estimate(dht::estimate::EstimateArgs),
+    /// Live octet streams through a swarm: `stream send` (stdin in), `stream recv ID`
+    /// (stdout out, serving other viewers).
+    #[command(subcommand)]
+    Stream(stream::StreamCmd),
 }
 
 fn init_logging(default: &str) {
@@ -121,5 +126,6 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Audit(a) => audit::run(a).await,
         Command::Sim(a) => sim::run(*a).await,
         Command::Estimate(a) => dht::estimate::run(a).await,
+        Command::Stream(c) => stream::run(c).await,
     }
 }

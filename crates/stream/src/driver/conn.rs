@@ -66,23 +66,37 @@ pub(super) struct ConnCtx {
     pub(super) traffic: Arc<Traffic>,
 }
 
-/// Dial `addr`, then run the connection.
+/// Dial `addr` from `local`'s address (when it is not the unspecified one, so the
+/// peer sees the address we listen on), then run the connection.
 pub(super) async fn dial(
     ctx: ConnCtx,
+    local: SocketAddr,
     addr: SocketAddr,
     timeout: Duration,
     cfg: SessionConfig,
     cmds: mpsc::UnboundedReceiver<Cmd>,
 ) {
-    match Connection::connect(addr, timeout, cfg, Torrent::new(ctx.info_hash)).await {
-        Ok(conn) => run(ctx, conn, Some(addr), cmds).await,
-        Err(e) => {
-            let _ = ctx
-                .events
-                .send((ctx.key, ConnEvent::Down(e.to_string())))
-                .await;
+    let why = match tokio::time::timeout(timeout, connect(local, addr)).await {
+        Ok(Ok(tcp)) => {
+            let conn = Connection::outgoing(tcp, cfg, Torrent::new(ctx.info_hash), addr);
+            return run(ctx, conn, Some(addr), cmds).await;
         }
+        Ok(Err(e)) => e.to_string(),
+        Err(_) => "connect timeout".to_string(),
+    };
+    let _ = ctx.events.send((ctx.key, ConnEvent::Down(why))).await;
+}
+
+async fn connect(local: SocketAddr, addr: SocketAddr) -> std::io::Result<tokio::net::TcpStream> {
+    let socket = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    if !local.ip().is_unspecified() && local.is_ipv4() == addr.is_ipv4() {
+        socket.bind(SocketAddr::new(local.ip(), 0))?;
     }
+    socket.connect(addr).await
 }
 
 /// Run an accepted connection.
@@ -109,8 +123,9 @@ async fn run(
     dialled: Option<SocketAddr>,
     mut cmds: mpsc::UnboundedReceiver<Cmd>,
 ) {
-    let reason = drive(&ctx, &mut conn, dialled, &mut cmds).await;
-    account(&ctx, &conn, &mut (0, 0));
+    let mut seen = (0, 0);
+    let reason = drive(&ctx, &mut conn, dialled, &mut cmds, &mut seen).await;
+    account(&ctx, &conn, &mut seen);
     let _ = ctx.events.send((ctx.key, ConnEvent::Down(reason))).await;
 }
 
@@ -130,13 +145,13 @@ async fn drive(
     conn: &mut Connection,
     dialled: Option<SocketAddr>,
     cmds: &mut mpsc::UnboundedReceiver<Cmd>,
+    seen: &mut (u64, u64),
 ) -> String {
     let mut pending: VecDeque<Vec<u8>> = VecDeque::new();
     let mut pending_bytes = 0usize;
     let mut up = false;
-    let mut seen = (0u64, 0u64);
     loop {
-        account(ctx, conn, &mut seen);
+        account(ctx, conn, seen);
         while let Some(m) = pending.front() {
             match conn.session_mut().send_extension(EXTENSION, m) {
                 Ok(()) => {

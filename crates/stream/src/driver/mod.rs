@@ -336,7 +336,14 @@ impl Central {
             if let Some(h) = self.conns.get_mut(&key) {
                 h.listen = Some(addr);
             }
-            tokio::spawn(conn::dial(ctx, addr, self.cfg.connect_timeout, cfg, rx));
+            tokio::spawn(conn::dial(
+                ctx,
+                self.local,
+                addr,
+                self.cfg.connect_timeout,
+                cfg,
+                rx,
+            ));
         }
     }
 
@@ -391,7 +398,11 @@ impl Central {
                     self.failed.remove(&l);
                     self.learn([l]);
                 }
-                tracing::debug!(key, ?listen, source, "peer up");
+                match listen {
+                    Some(l) if source => tracing::info!("peer up: {l} (the source)"),
+                    Some(l) => tracing::info!("peer up: {l}"),
+                    None => tracing::info!("peer up: (no listen port)"),
+                }
                 self.node.add_peer(t, key, source);
             }
             ConnEvent::Msg(bytes) => {
@@ -442,6 +453,22 @@ impl Central {
         let mut pex_tick = tokio::time::interval(Duration::from_secs(61));
         loop {
             self.flush();
+            // Output first: what can go to the writer goes now, before more input.
+            if let Some(tx) = &output {
+                while self.node.has_output() {
+                    match tx.try_reserve() {
+                        Ok(p) => match self.node.poll_output(now()) {
+                            Some(d) => p.send(d),
+                            None => break,
+                        },
+                        Err(mpsc::error::TrySendError::Full(())) => break,
+                        Err(mpsc::error::TrySendError::Closed(())) => {
+                            return Err(StreamError::Io(std::io::ErrorKind::BrokenPipe.into()))
+                        }
+                    }
+                }
+                self.flush();
+            }
             if self.node.is_done(now()) {
                 return Ok(());
             }

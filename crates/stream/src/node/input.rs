@@ -87,6 +87,7 @@ impl Node {
         }
         if let Some(p) = self.peers.get_mut(&peer) {
             p.has.insert(n);
+            p.has_last |= a.is_last();
         }
         if let Some(data) = data {
             self.on_piece(now, peer, a, data);
@@ -106,13 +107,13 @@ impl Node {
             return;
         }
         self.stats.pieces_received += 1;
-        // Tell the others we have it; the last piece goes to everyone, so each
-        // knows when it may leave.
+        // Tell the others we have it; the last piece goes to everyone (its sender
+        // too), so each knows when nobody needs it any more.
         let msg = Message::Announce(a).encode();
         let to: Vec<PeerKey> = self
             .peers
             .iter()
-            .filter(|(&k, p)| k != peer && (a.is_last() || !p.has.contains(&n)))
+            .filter(|(&k, p)| a.is_last() || (k != peer && !p.has.contains(&n)))
             .map(|(&k, _)| k)
             .collect();
         for k in to {

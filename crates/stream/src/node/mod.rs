@@ -194,6 +194,8 @@ struct Peer {
     inflight: usize,
     /// Its requests served, per piece.
     served: BTreeMap<u64, u8>,
+    /// It told us it has the last piece (an announcement or the piece from it).
+    has_last: bool,
 }
 
 /// A viewer's fetch of one piece.
@@ -394,12 +396,13 @@ impl Node {
     }
 
     /// Whether the node has finished: the last piece made (source) or written
-    /// (viewer), and every peer has it or [`NodeConfig::end_linger`] has passed.
+    /// (viewer), and every peer has said it has it (so nobody needs us any more) or
+    /// [`NodeConfig::end_linger`] has passed.
     pub fn is_done(&self, now: Instant) -> bool {
-        let (Some(at), Some((last, _))) = (self.finished_at, self.last) else {
+        let (Some(at), Some(_)) = (self.finished_at, self.last) else {
             return false;
         };
-        let all_have = !self.peers.is_empty() && self.peers.values().all(|p| p.has.contains(&last));
+        let all_have = !self.peers.is_empty() && self.peers.values().all(|p| p.has_last);
         all_have || now >= at + self.cfg.end_linger
     }
 

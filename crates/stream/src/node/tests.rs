@@ -168,7 +168,7 @@ fn the_source_is_asked_only_after_the_grace() {
 }
 
 #[test]
-fn a_late_viewer_starts_at_the_oldest_piece_of_the_window() {
+fn a_late_viewer_starts_half_a_window_behind_the_newest() {
     let mut net = Net::new(2, cfg());
     net.link(0, 1);
     let data = payload(3_000);
@@ -177,12 +177,13 @@ fn a_late_viewer_starts_at_the_oldest_piece_of_the_window() {
         net.nodes[0].push_input(now, chunk);
         net.pump();
     }
-    // 30 pieces made, the window keeps 16: the late viewer gets the last 16.
+    // 30 pieces made, the window keeps 16 (14 to 29), a full window: the late
+    // viewer starts half a window behind the newest, at 21.
     net.link(0, 2);
     net.pump();
     net.tick();
     assert!(net.out[1] == data);
-    assert!(net.out[2] == data[14 * 100..], "{} bytes", net.out[2].len());
+    assert!(net.out[2] == data[21 * 100..], "{} bytes", net.out[2].len());
     assert_eq!(net.nodes[2].stats().pieces_skipped, 0);
 }
 

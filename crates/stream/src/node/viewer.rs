@@ -52,6 +52,9 @@ impl Node {
         }
         let mut next = self.next_out?;
         let low = self.window.low();
+        if !self.started {
+            next = next.max(self.join_point());
+        }
         if next < low {
             self.gap(next, low);
             next = low;
@@ -83,6 +86,19 @@ impl Node {
                 n < self.window.low() || self.window.data(n).is_some() || self.skip_missing
             }
             _ => false,
+        }
+    }
+
+    /// Where a viewer that has written nothing yet starts at the earliest: half a
+    /// window behind the newest piece once its peers offer a full window (it joined
+    /// late: starting at the window's edge, it would lose the next pieces to the
+    /// window before fetching them), else anywhere.
+    fn join_point(&self) -> u64 {
+        match (self.window.newest(), self.next_out) {
+            (Some(newest), Some(oldest)) if newest - oldest + 1 >= self.window.size() => {
+                newest.saturating_sub(self.window.size() / 2)
+            }
+            _ => 0,
         }
     }
 
