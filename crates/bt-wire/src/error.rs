@@ -360,4 +360,15 @@ pub enum CommandError {
     /// The peer's `metadata_size` is unknown, or a fetch is already running.
     #[error("no metadata to fetch from this peer")]
     NoMetadata,
+    /// [`crate::session::Session::send_extension`] for a name that is not in our
+    /// [`crate::session::ExtConfig::extra`].
+    #[error("extension {0:?} is not one of ours")]
+    ExtensionNotOurs(String),
+    /// [`crate::session::Session::send_extension`] for a name the peer's extension
+    /// handshake did not offer (or has not arrived yet).
+    #[error("the peer did not offer extension {0:?}")]
+    ExtensionNotOffered(String),
+    /// A message longer than the session's `max_message` limit.
+    #[error("message of {0} bytes is over the message size limit")]
+    MessageTooLarge(usize),
 }

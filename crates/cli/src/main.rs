@@ -1,7 +1,7 @@
 //! `swarmlab`: one binary, one subcommand per job.
 //!
 //! The binary is the only place with clap and printing. Each family of subcommands is
-//! a module (`course`, `dht`, `audit`, `bt`, `sim`), and each subcommand a file of its own holding
+//! a module (`course`, `dht`, `audit`, `bt`, `sim`, `stream`), and each subcommand a file of its own holding
 //! its clap arguments, the call into the library that does the work, and the printing
 //! of what came back. [`output`] holds what the families share for printing.
 #![allow(clippy::print_stdout, clippy::print_stderr)] // the binary is where printing lives
@@ -12,6 +12,7 @@ mod course;
 mod dht;
 mod output;
 mod sim;
+mod stream;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -72,6 +73,10 @@ enum Command {
     Sim(Box<sim::SimArgs>),
     /// Estimates the number of nodes of a live DHT from lookups.
     Estimate(dht::estimate::EstimateArgs),
+    /// Live octet streams through a swarm: `stream send` (stdin in), `stream recv ID`
+    /// (stdout out, serving other viewers).
+    #[command(subcommand)]
+    Stream(stream::StreamCmd),
 }
 
 fn init_logging(default: &str) {
@@ -128,5 +133,6 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Seed(a) => bt::seed::run(a).await,
         Command::Sim(a) => sim::run(*a).await,
         Command::Estimate(a) => dht::estimate::run(a).await,
+        Command::Stream(c) => stream::run(c).await,
     }
 }

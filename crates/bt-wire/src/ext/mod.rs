@@ -21,6 +21,11 @@ pub const HANDSHAKE_ID: u8 = 0;
 pub const LOCAL_UT_PEX: u8 = 1;
 /// The id we ask peers to use when they send us ut_metadata.
 pub const LOCAL_UT_METADATA: u8 = 2;
+/// The local id of the first of [`crate::session::ExtConfig::extra`]'s
+/// extensions; the next ones follow.
+pub const LOCAL_EXTRA_FIRST: u8 = 3;
+/// Most extra extensions a session announces (ids 3 to 255).
+pub const MAX_EXTRA_EXTENSIONS: usize = (u8::MAX - LOCAL_EXTRA_FIRST) as usize + 1;
 /// Most entries kept from one extension handshake's `m` dictionary.
 pub const MAX_EXTENSIONS: usize = 64;
 /// Longest client version string kept (characters).

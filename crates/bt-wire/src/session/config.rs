@@ -55,6 +55,13 @@ pub struct ExtConfig {
     pub ut_metadata: bool,
     /// Offer and accept ut_pex (BEP 11).
     pub ut_pex: bool,
+    /// Further BEP 10 extensions the driver speaks, by name (e.g. `sl_stream`): we
+    /// announce them with local ids from [`crate::ext::LOCAL_EXTRA_FIRST`] on, in
+    /// this order; the peer's messages under them come out as
+    /// [`super::Event::Extension`] and [`super::Session::send_extension`] sends
+    /// them. At most [`crate::ext::MAX_EXTRA_EXTENSIONS`] are announced; the
+    /// names `ut_pex` and `ut_metadata` are skipped (those are the session's own).
+    pub extra: Vec<String>,
 }
 
 impl Default for ExtConfig {
@@ -66,6 +73,7 @@ impl Default for ExtConfig {
             upload_only: None,
             ut_metadata: true,
             ut_pex: true,
+            extra: Vec::new(),
         }
     }
 }

@@ -117,6 +117,14 @@ pub enum Event {
     Metadata(Vec<u8>),
     /// BEP 9: the peer refused a metadata piece; the fetch is abandoned.
     MetadataRejected(u32),
+    /// BEP 10: a message under one of our [`super::ExtConfig::extra`] extensions.
+    /// Its size is bounded by [`super::Limits::max_message`].
+    Extension {
+        /// The extension's name, as in `extra`.
+        name: String,
+        /// The message after the extended id.
+        payload: Vec<u8>,
+    },
     /// Something the peer should not have done, counted and ignored.
     Misbehaviour(Misbehaviour),
 }

@@ -35,7 +35,9 @@
 //!      [`Session::allow_fast`], [`Session::suggest`];
 //!    - downloading from the peer: [`Session::request`], [`Session::cancel`];
 //!    - extensions: [`Session::request_metadata`], [`Session::send_pex`],
-//!      [`Session::send_port`];
+//!      [`Session::send_port`], and the driver's own BEP 10 extensions
+//!      ([`ExtConfig::extra`]): [`Session::send_extension`] out,
+//!      [`Event::Extension`] in;
 //!    - [`Session::set_torrent`] when the info dictionary becomes known mid-session;
 //!    - [`Session::close`].
 //!
@@ -54,7 +56,7 @@
 //! | `pieces.rs` | bitfield, have, have_all/have_none, both directions |
 //! | `serve.rs` | the peer's requests: checks, the pending queue, piece, reject, allowed_fast |
 //! | `download.rs` | our requests: in flight, blocks, rejects, cancel |
-//! | `extension.rs` | the BEP 10 handshake and the dispatch of extended messages |
+//! | `extension.rs` | the BEP 10 handshake, the dispatch of extended messages, the driver's extra extensions |
 //! | `metadata.rs` | ut_metadata: fetching and serving |
 //! | `port.rs` | BEP 5's `port` message |
 //! | `pex.rs` | ut_pex: sending with BEP 11's limits ([`PexSent`]), receiving with caps |

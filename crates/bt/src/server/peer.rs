@@ -71,6 +71,7 @@ fn session_config(inner: &Inner, peer_ip: IpAddr) -> SessionConfig {
             upload_only: c.upload_only.then_some(true),
             ut_metadata: true,
             ut_pex: true,
+            extra: Vec::new(),
         },
         limits: c.limits.clone(),
         timeouts: c.timeouts.clone(),

@@ -4,7 +4,7 @@
 pub mod crawl;
 pub mod estimate;
 pub mod get;
-mod key;
+pub mod key;
 pub mod lookup;
 pub mod node;
 pub mod put;

@@ -1,8 +1,9 @@
 //! Tests of the session without sockets: two sessions wired back to back
 //! (`back_to_back.rs`), hostile bytes fed to one (`hostile.rs`), and random and
-//! mutated input (`robustness.rs`).
+//! mutated input (`robustness.rs`), the driver's own extensions (`extensions.rs`).
 
 mod back_to_back;
+mod extensions;
 mod hostile;
 mod robustness;
 
