@@ -170,7 +170,7 @@ async fn drive(
                     Ok(Some(ev)) => ev,
                     Err(e) => return e.to_string(),
                 };
-                match ev {
+                let report = match ev {
                     Event::HandshakeReceived(h) => {
                         let res = if h.info_hash == ctx.info_hash {
                             conn.accept(Torrent::new(ctx.info_hash))
@@ -180,6 +180,7 @@ async fn drive(
                         if let Err(e) = res {
                             return e.to_string();
                         }
+                        None
                     }
                     Event::Established(h) if h.peer_id == ctx.own_id => {
                         return "connected to ourselves".into();
@@ -194,21 +195,18 @@ async fn drive(
                                 .map(|p| SocketAddr::new(conn.peer_addr().ip(), p))
                         });
                         let source = h.upload_only == Some(true);
-                        if ctx.events.send((ctx.key, ConnEvent::Up { listen, source })).await.is_err() {
-                            return "stopping".into();
-                        }
+                        Some(ConnEvent::Up { listen, source })
                     }
                     Event::Extension { name, payload } if up && name == EXTENSION => {
-                        if ctx.events.send((ctx.key, ConnEvent::Msg(payload))).await.is_err() {
-                            return "stopping".into();
-                        }
+                        Some(ConnEvent::Msg(payload))
                     }
-                    Event::Pex(p) if up => {
-                        if ctx.events.send((ctx.key, ConnEvent::Pex(p.added))).await.is_err() {
-                            return "stopping".into();
-                        }
+                    Event::Pex(p) if up => Some(ConnEvent::Pex(p.added)),
+                    _ => None,
+                };
+                if let Some(r) = report {
+                    if ctx.events.send((ctx.key, r)).await.is_err() {
+                        return "stopping".into();
                     }
-                    _ => {}
                 }
             }
             cmd = cmds.recv() => match cmd {
