@@ -9,11 +9,17 @@
 //! the chunk is left to the other peers that hold it. Chunks already on disk whose
 //! digest matches are never fetched again, so a killed download resumes.
 //!
+//! The piece picker, the storage contract and resume are the shared engine's
+//! (`swarmlab-engine`, the one `swarmlab fetch` uses); what is Charlie's own is the
+//! wire (GET_CHUNK/CHUNK, one request at a time) and the refill.
+//!
 //! [`download`] is the one entry; it runs, in order:
-//! 1. `resume`: chunks an earlier run left in the directory are verified (kept or
-//!    removed), temporary files removed;
-//! 2. `state`: the picker shared by the workers (status per unique chunk, failures
-//!    per peer, peers given up);
+//! 1. `chunk_storage`: the chunk directory as an engine `Storage`; chunks an earlier
+//!    run left there are verified by the engine's resume (kept or removed), temporary
+//!    files removed;
+//! 2. `state`: the engine's `Picker` shared by the workers (one whole-chunk request
+//!    per unique chunk, rarest first, bans), with failures per peer and peers given
+//!    up;
 //! 3. `worker`: one task per peer, which overlaps the write of a verified chunk (on a
 //!    blocking thread, two buffers) with the next request;
 //! 4. `fetch`: one request on a kept-open connection, the hot path (content read
@@ -28,11 +34,11 @@
 //! [`FailureKind`]), or a [`DownloadError`] listing each
 //! chunk left and why. Progress goes to a [`Progress`] given in [`EngineOptions`].
 
+mod chunk_storage;
 mod fetch;
 mod progress;
 mod refill;
 mod report;
-mod resume;
 mod state;
 mod worker;
 
@@ -52,6 +58,7 @@ pub use state::MAX_HOLDERS_PER_CHUNK;
 
 use crate::discovery::Manifest;
 use crate::error::DownloadError;
+use chunk_storage::ChunkStorage;
 use state::State;
 use worker::Shared;
 
@@ -131,11 +138,13 @@ pub async fn download_with(
         }
     }
     let n = unique.len();
-    let mut state = State::new(uholders, presumed);
+    let mut state = State::new(uholders, presumed, rand::random());
     // Resume: a chunk on disk whose digest matches is done.
-    let (dir, hashes) = (opts.dir.clone(), unique.clone());
-    let on_disk = tokio::task::spawn_blocking(move || resume::scan_verified(&dir, &hashes))
+    let storage = ChunkStorage::new(opts.dir.clone(), unique.clone().into());
+    let mut scan = storage.clone();
+    let on_disk = tokio::task::spawn_blocking(move || scan.resume())
         .await
+        .map_err(|e| dir_err(std::io::Error::other(e)))?
         .map_err(|e| dir_err(std::io::Error::other(e)))?;
     let mut resumed = 0;
     for (i, size) in on_disk.into_iter().enumerate() {
@@ -151,14 +160,15 @@ pub async fn download_with(
         state: Mutex::new(state),
         notify: Notify::new(),
         unique,
+        storage,
         progress: opts.progress.clone(),
     });
     let refills = refill::supervise(&shared, opts, refill).await;
     if let Some(p) = &opts.progress {
         p.finished();
     }
-    let state = std::mem::take(&mut *shared.lock());
-    if state.remaining > 0 {
+    let state = shared.lock();
+    if state.remaining() > 0 {
         return Err(DownloadError::Incomplete(state.missing(&shared.unique)));
     }
     let elapsed = t0.elapsed().as_secs_f64();

@@ -87,7 +87,7 @@ pub(crate) async fn supervise(
                 Some(_) if refills < opts.max_refills => st.take_unasked(),
                 _ => Vec::new(),
             };
-            (st.remaining == 0, ask)
+            (st.remaining() == 0, ask)
         };
         if done {
             break;

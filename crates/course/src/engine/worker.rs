@@ -10,17 +10,19 @@ use swarmlab_course_wire::ChunkHash;
 use tokio::sync::Notify;
 use tokio::time::timeout;
 
+use crate::engine::chunk_storage::ChunkStorage;
 use crate::engine::fetch::{connect, fetch, Conn};
 use crate::engine::state::{Pick, State};
 use crate::engine::{EngineOptions, FailureKind, Progress};
 use crate::error::RequestError;
-use crate::layout::{chunk_file_name, write_atomic_unsynced};
+use swarmlab_engine::{Storage, StorageError};
 
 /// What the workers share.
 pub(crate) struct Shared {
     pub(crate) state: Mutex<State>,
     pub(crate) notify: Notify,
     pub(crate) unique: Vec<ChunkHash>,
+    pub(crate) storage: ChunkStorage,
     pub(crate) progress: Option<Arc<dyn Progress>>,
 }
 
@@ -33,7 +35,7 @@ impl Shared {
 /// A verified chunk being written to disk while the next one is received.
 struct PendingWrite {
     index: usize,
-    task: tokio::task::JoinHandle<(io::Result<()>, Vec<u8>)>,
+    task: tokio::task::JoinHandle<(Result<(), StorageError>, Vec<u8>)>,
 }
 
 /// Waits for a pending write, records its outcome, and returns its buffer for reuse.
@@ -41,11 +43,11 @@ async fn finish_write(p: PendingWrite, peer: SocketAddr, shared: &Shared) -> Vec
     let (written, data) = p
         .task
         .await
-        .unwrap_or_else(|e| (Err(io::Error::other(e)), Vec::new()));
+        .unwrap_or_else(|e| (Err(join_error(shared.storage.dir(), e)), Vec::new()));
     let i = p.index;
     match written {
         Err(e) => {
-            let e = RequestError::Write(e);
+            let e = RequestError::Write(io::Error::other(e));
             tracing::error!("chunk {}: {e}", hex::encode(shared.unique[i]));
             shared.lock().fail(i, peer, e.kind());
         }
@@ -58,6 +60,14 @@ async fn finish_write(p: PendingWrite, peer: SocketAddr, shared: &Shared) -> Vec
     }
     shared.notify.notify_waiters();
     data
+}
+
+/// A write task that panicked or was cancelled, as a storage error.
+fn join_error(dir: &std::path::Path, e: tokio::task::JoinError) -> StorageError {
+    StorageError::Io {
+        path: dir.to_path_buf(),
+        source: io::Error::other(e),
+    }
 }
 
 /// Fetches, for `peer`, the chunks [`State::pick`] gives it until none is left.
@@ -133,10 +143,15 @@ pub(crate) async fn worker(peer: SocketAddr, shared: Arc<Shared>, opts: EngineOp
         match result {
             Ok(()) => {
                 failures = 0;
-                let path = opts.dir.join(chunk_file_name(&hash));
                 let data = std::mem::replace(&mut buf, std::mem::take(&mut spare));
+                // Verified as it arrived: written under a temporary name, renamed.
+                let mut storage = shared.storage.clone();
+                let piece = i as u32;
                 let task = tokio::task::spawn_blocking(move || {
-                    (write_atomic_unsynced(&path, &data), data)
+                    let r = storage
+                        .write(piece, 0, &data)
+                        .and_then(|()| storage.piece_verified(piece));
+                    (r, data)
                 });
                 pending = Some(PendingWrite { index: i, task });
                 continue;

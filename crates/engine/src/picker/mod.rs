@@ -469,7 +469,8 @@ impl<P: Copy + Eq + Hash + std::fmt::Debug> Picker<P> {
 
     /// A request of `p` ended without its block (rejected, dropped by a choke,
     /// timed out, connection lost): the block goes back to missing unless another
-    /// peer was asked for it too. False when it was not in flight at `p`.
+    /// peer was asked for it too; a piece left with nothing received or asked is a
+    /// new piece again. False when it was not in flight at `p`.
     pub fn block_failed(&mut self, p: P, b: Block) -> bool {
         let Some(st) = self.peers.get_mut(&p) else {
             return false;
@@ -488,6 +489,12 @@ impl<P: Copy + Eq + Hash + std::fmt::Debug> Picker<P> {
                 *slot = Slot::Missing;
                 self.unrequested += 1;
             }
+        }
+        // Nothing of it received or asked any more: a new piece again, picked
+        // rarest first by anyone (not left to its owner's neighbours at the end).
+        if part.received == 0 && part.slots.iter().all(|s| *s == Slot::Missing) {
+            self.partial.remove(&b.piece);
+            self.state[b.piece as usize] = PieceState::Missing;
         }
         true
     }

@@ -200,6 +200,25 @@ fn lacking_a_piece_releases_its_requests_and_availability() {
 }
 
 #[test]
+fn a_piece_abandoned_before_any_block_is_rarest_first_again() {
+    // Piece 0 held by 1 and 2, piece 1 by 1, 2 and 3: 0 is the rarer.
+    let mut pk: Picker<u8> = Picker::new(Layout::whole_pieces(2), PickerConfig::default());
+    for p in [1, 2, 3] {
+        pk.add_peer(p);
+    }
+    pk.peer_has_all(1);
+    pk.peer_has_all(2);
+    pk.peer_has(3, 1);
+    let b = pk.pick(1, 1, &all);
+    assert_eq!(b[0].piece, 0);
+    // Peer 1's request fails: peer 2 is given the rarer piece 0 first, not the
+    // new piece 1 (piece 0 is no longer "started by peer 1").
+    assert!(pk.block_failed(1, b[0]));
+    let b2 = pk.pick(2, 1, &all);
+    assert_eq!(b2[0].piece, 0);
+}
+
+#[test]
 fn unexpected_blocks_are_refused_and_resumed_pieces_not_picked() {
     let mut pk: Picker<u8> = Picker::new(layout(2, 16384), PickerConfig::default());
     pk.add_peer(1);
