@@ -1,7 +1,7 @@
 //! `swarmlab stream send` and `stream recv` on loopback (127.70.0.0/16 to
 //! 127.72.0.0/16): a stream through a swarm of five receivers, some connected only
-//! to other receivers, arrives byte-identical at every one; a late joiner gets the
-//! window's suffix; a hostile peer's forged announcements get it dropped while the
+//! to other receivers, arrives byte-identical at every one; receivers that know only a
+//! DHT node (127.73.0.0/16) find it; a late joiner gets the window's suffix; a hostile peer's forged announcements get it dropped while the
 //! stream still arrives from the honest peers.
 
 use std::io::{BufRead, BufReader, Read, Write};
@@ -20,6 +20,8 @@ struct Proc {
     child: Child,
     /// "peer up" lines of its log, as they come.
     ups: mpsc::Receiver<String>,
+    /// "DHT announce" lines of its log, as they come.
+    announces: mpsc::Receiver<String>,
     /// Its stdout, once it has ended.
     out: Option<thread::JoinHandle<Vec<u8>>>,
     /// Its stderr's last line (the report).
@@ -43,7 +45,15 @@ impl Proc {
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        Proc::wrap(child, stdout)
+    }
+
+    /// Reads `child`'s stderr (its "peer up" and "DHT announce" lines as they come)
+    /// and `stdout` to their ends.
+    fn wrap(mut child: Child, mut stdout: impl Read + Send + 'static) -> Proc {
         let (tx, ups) = mpsc::channel();
+        let (atx, announces) = mpsc::channel();
         let stderr = child.stderr.take().unwrap();
         let err = thread::spawn(move || {
             let mut lines = Vec::new();
@@ -52,11 +62,13 @@ impl Proc {
                 if line.contains("peer up") {
                     let _ = tx.send(line.clone());
                 }
+                if line.contains("DHT announce") {
+                    let _ = atx.send(line.clone());
+                }
                 lines.push(line);
             }
             lines
         });
-        let mut stdout = child.stdout.take().unwrap();
         let out = thread::spawn(move || {
             let mut v = Vec::new();
             let _ = stdout.read_to_end(&mut v);
@@ -65,9 +77,17 @@ impl Proc {
         Proc {
             child,
             ups,
+            announces,
             out: Some(out),
             err: Some(err),
         }
+    }
+
+    /// Wait for a DHT announce to have been sent.
+    fn wait_announce(&self) {
+        self.announces
+            .recv_timeout(LIMIT)
+            .expect("a DHT announce is done");
     }
 
     /// Wait for `n` peers up.
@@ -137,31 +157,7 @@ fn sender(ip: &str, extra: &[&str]) -> (Proc, String, SocketAddr) {
     stdout.read_line(&mut line).unwrap();
     assert!(line.contains(&format!("swarmlab stream recv {id} --peer {addr}")));
     // Hand the rest to a Proc.
-    let (tx, ups) = mpsc::channel();
-    let stderr = child.stderr.take().unwrap();
-    let err = thread::spawn(move || {
-        let mut lines = Vec::new();
-        for line in BufReader::new(stderr).lines() {
-            let Ok(line) = line else { break };
-            if line.contains("peer up") {
-                let _ = tx.send(line.clone());
-            }
-            lines.push(line);
-        }
-        lines
-    });
-    let out = thread::spawn(move || {
-        let mut v = Vec::new();
-        let _ = stdout.read_to_end(&mut v);
-        v
-    });
-    let p = Proc {
-        child,
-        ups,
-        out: Some(out),
-        err: Some(err),
-    };
-    (p, id, addr)
+    (Proc::wrap(child, stdout), id, addr)
 }
 
 fn receiver(id: &str, listen: &str, peers: &[&str], extra: &[&str]) -> Proc {
@@ -305,6 +301,48 @@ fn a_late_receiver_starts_at_the_window_and_keeps_up() {
     assert_eq!(out.len() % 4096, 0, "starts at a piece boundary");
     assert!(data.ends_with(&out), "a suffix of the stream");
     assert!(out.len() >= 40 * 4096, "everything sent after it joined");
+    drop(src);
+}
+
+#[test]
+fn receivers_that_know_only_a_dht_node_find_the_stream_through_the_dht() {
+    // A bootstrap node (its own bootstrap a loopback address, never the public
+    // routers); the sender and two receivers each run a DHT node on the IP they
+    // listen on, so that the address the DHT stores for them is the one they serve.
+    let _node = Proc::start(&[
+        "node",
+        "--bind",
+        "127.73.0.1:6881",
+        "--no-limits",
+        "--bootstrap",
+        "127.73.0.2:6881",
+    ]);
+    let boot = ["--dht-bootstrap", "127.73.0.1:6881"];
+    let mut args = vec!["--piece-size", "4096", "--dht-bind", "127.73.0.2:6881"];
+    args.extend_from_slice(&boot);
+    let (mut src, id, _) = sender("127.73.0.2", &args);
+    src.wait_announce();
+    let recv = |ip: &str| {
+        let (listen, dht) = (format!("{ip}:7001"), format!("{ip}:6881"));
+        let mut extra = vec!["--dht-bind", dht.as_str()];
+        extra.extend_from_slice(&boot);
+        receiver(&id, &listen, &[], &extra)
+    };
+    let r1 = recv("127.73.1.1");
+    r1.wait_peers(1);
+    r1.wait_announce();
+    let r2 = recv("127.73.1.2");
+    // The DHT lists both the sender and r1 by now.
+    r2.wait_peers(2);
+    let data = payload(200_000, 4);
+    let mut stdin = src.stdin();
+    stdin.write_all(&data).unwrap();
+    drop(stdin);
+    for r in [r1, r2] {
+        let (out, err) = r.finish();
+        assert!(out == data, "{} of {} bytes", out.len(), data.len());
+        assert_eq!(Proc::report(&err)["node"]["pieces_skipped"], 0);
+    }
     drop(src);
 }
 

@@ -21,7 +21,7 @@ pub(super) async fn run(
     loop {
         match dht.announce(target, Some(port)).await {
             Ok(r) => {
-                tracing::debug!(
+                tracing::info!(
                     peers = r.peers.len(),
                     announced = r.announced,
                     "DHT announce"
