@@ -52,6 +52,10 @@ pub struct FetchArgs {
     /// Give up when no piece is verified for this many seconds.
     #[arg(long, value_name = "S", default_value_t = 120)]
     pub stall_timeout: u64,
+    /// Drop a peer that sends no block for this many seconds while our requests
+    /// are in flight (its requests go back to the others).
+    #[arg(long, value_name = "S", default_value_t = 20)]
+    pub request_timeout: u64,
     /// Seconds between rounds of tracker announces and DHT lookups.
     #[arg(long, value_name = "S", default_value_t = 30)]
     pub reannounce: u64,
@@ -81,6 +85,7 @@ pub async fn run(a: FetchArgs) -> Result<ExitCode> {
     let mut cfg = FetchConfig::new(a.out.clone(), peer_id);
     cfg.max_peers = a.max_peers.max(1);
     cfg.stall_timeout = Duration::from_secs(a.stall_timeout);
+    cfg.request_timeout = Duration::from_secs(a.request_timeout.max(1));
     cfg.metadata_timeout = Duration::from_secs(a.metadata_timeout);
     cfg.listen_port = a.listen.port();
     cfg.reannounce = Duration::from_secs(a.reannounce.max(1));
@@ -92,13 +97,18 @@ pub async fn run(a: FetchArgs) -> Result<ExitCode> {
         let local = l.local_addr()?;
         cfg.listen_port = local.port();
         cfg.exclude.push(local);
+        cfg.tracker.local_ip = super::seed::specific_ip(local);
         cfg.exclude
             .push(SocketAddr::from(([127, 0, 0, 1], local.port())));
         Some(l)
     } else {
         None
     };
-    cfg.dht = a.dht.start(!a.seed).await;
+    cfg.dht = if a.seed {
+        a.dht.near(a.listen).start(false).await
+    } else {
+        a.dht.start(true).await
+    };
     let dht = cfg.dht.clone();
     let bar = spawn_bar(a.quiet || a.json, cfg.progress.clone());
     let res = fetch(target, cfg).await;
