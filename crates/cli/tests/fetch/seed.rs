@@ -188,3 +188,47 @@ fn libtorrent_downloads_from_fetch_seed_after_it_completes() {
     // One block per piece (16 KiB pieces): every one from fetch.
     assert_eq!(lt_peer(&rep, &ours)["blocks"], rep["pieces"], "{rep}");
 }
+
+/// `fetch --seed` serves the pieces it has verified while it still downloads: a
+/// slow libtorrent seeder (about 13 s for the whole), fetch started with a fixed
+/// listen address, and, once fetch has pieces on disk, a libtorrent client that
+/// knows only fetch gets blocks from it within 4 s, while fetch is not yet done.
+#[test]
+fn fetch_seed_serves_verified_pieces_during_the_download() {
+    let seeder = LtSeed::start(&[
+        "--listen",
+        "127.60.9.1",
+        "--size",
+        "4000000",
+        "--piece-size",
+        "16384",
+        "--upload-rate",
+        "300000",
+    ]);
+    let out = tempfile::tempdir().unwrap();
+    let ours = "127.60.9.2:16884";
+    let mut fetch = fetch_seed(&seeder, out.path(), ours);
+    assert!(
+        wait_for_file(&out.path().join("payload.bin.part")),
+        "no .part file"
+    );
+    std::thread::sleep(Duration::from_millis(1500));
+    let (_save, rep) = lt_fetch_magnet(
+        &seeder.info.magnet,
+        "127.60.9.3",
+        &["--no-dht", "--peer", ours, "--timeout", "4"],
+    );
+    assert!(
+        !out.path().join("payload.bin").exists(),
+        "fetch finished too soon for the test: {rep}"
+    );
+    let p = lt_peer(&rep, &ours.parse().unwrap());
+    assert!(p["blocks"].as_u64().unwrap() > 0, "{rep}");
+    // It goes on to the end and then seeds as before.
+    let addr = fetch.serving_addr();
+    assert_eq!(addr.to_string(), ours);
+    assert_eq!(
+        tree(&out.path().join("payload.bin")),
+        tree(&seeder.info.payload)
+    );
+}
