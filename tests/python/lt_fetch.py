@@ -5,14 +5,16 @@ Run it with Debian's interpreter (python3-libtorrent imports under /usr/bin/pyth
 
     /usr/bin/python3 tests/python/lt_fetch.py --magnet 'magnet:?xt=urn:btih:...' \
         --save DIR --listen 127.160.0.9 [--dht-bootstrap HOST:PORT ...] [--no-dht] \
-        [--peer HOST:PORT ...] [--no-pex] [--timeout 90]
+        [--peer HOST:PORT ...] [--no-pex] [--download-rate B/S] [--timeout 90]
 
 One libtorrent session listens on --listen (TCP only: uTP, LSD, UPnP and NAT-PMP are
 off), with its DHT bootstrapped from --dht-bootstrap (off with --no-dht), adds the
 magnet (its x.pe peers included) and --peer addresses, and runs until the torrent is
 complete or --timeout seconds pass. With --no-pex the session has ut_metadata and
 smart_ban but no ut_pex, so every peer it finds comes from the DHT, the magnet or
---peer. It prints one JSON line:
+--peer. --download-rate limits the download (bytes/s), so that a download on
+loopback lasts long enough for the peers' sources to be seen. It prints one JSON
+line:
 
     {"done": true, "seconds": 3.2, "name": "...", "total": N, "have": pieces,
      "pieces": n, "metadata": true,
@@ -58,6 +60,7 @@ def main():
     ap.add_argument("--no-dht", action="store_true")
     ap.add_argument("--peer", action="append", default=[], metavar="HOST:PORT")
     ap.add_argument("--no-pex", action="store_true")
+    ap.add_argument("--download-rate", type=int, default=0, help="download limit, bytes/s (0: none)")
     ap.add_argument("--timeout", type=float, default=90)
     a = ap.parse_args()
     if not a.listen.startswith("127."):
@@ -87,6 +90,11 @@ def main():
         s.add_extension("smart_ban")
     else:
         s = lt.session(settings)
+    if a.download_rate:
+        # Loopback peers are in the unlimited "local" class: limit that class.
+        cls = s.get_peer_class(lt.session.local_peer_class_id)
+        cls["download_limit"] = a.download_rate
+        s.set_peer_class(lt.session.local_peer_class_id, cls)
     if not a.no_dht:
         for b in a.dht_bootstrap:
             s.add_dht_node(hostport(b))

@@ -15,11 +15,16 @@ to --tracker, connects to --peer, and prints one JSON line:
 
     {"torrent": PATH, "info_hash": HEX, "magnet": "magnet:?...", "total": N,
      "pieces": n, "piece_size": N, "payload": PATH, "peers": ["127.60.0.2:PORT", ...],
-     "dht": ["127.60.0.2:PORT", ...], "libtorrent_version": "..."}
+     "dht": ["127.60.0.2:PORT", ...], "mesh": {"127.60.0.2:PORT": ["127.60.0.3:PORT"], ...},
+     "libtorrent_version": "..."}
 
 then stays up until stdin closes. --corrupt-session K makes session K seed a copy of
 the payload with one byte of every piece flipped in upload mode (a liar: it announces
-every piece and sends wrong data; its pieces are not checked on start).
+every piece and sends wrong data; its pieces are not checked on start). --mesh
+connects each session to every later one (one connection per pair) and waits, up to
+20 s, until every session lists every other one as a peer past the handshake; `mesh`
+gives, per session, the others it lists when the line is printed (empty without
+--mesh).
 """
 import argparse
 import json
@@ -87,6 +92,15 @@ def settings(iface, dht_bootstrap):
     return s
 
 
+def met(s, sessions):
+    """The other sessions that session `s` lists as connected peers (past the
+    handshake), by their first listen address."""
+    busy = lt.peer_info.connecting | lt.peer_info.handshake
+    ips = {pi.ip[0] for pi in s["h"].get_peer_info() if not pi.flags & busy}
+    return [o["ports"][0] for o in sessions
+            if o is not s and o["iface"] in ips]
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--dir", required=True)
@@ -101,7 +115,7 @@ def main():
     ap.add_argument("--payload")
     ap.add_argument("--torrent")
     ap.add_argument("--seed-value", type=int, default=4217)
-    ap.add_argument("--mesh", action="store_true", help="connect every session to every other one")
+    ap.add_argument("--mesh", action="store_true", help="connect the sessions to each other, one connection per pair, and wait for it")
     ap.add_argument("--upload-rate", type=int, default=0, help="upload limit per session, bytes/s (0: none)")
     a = ap.parse_args()
 
@@ -193,15 +207,20 @@ def main():
         for p in a.peer:
             host, _, port = p.rpartition(":")
             s["h"].connect_peer((host, int(port)))
+    mesh = {}
     if a.mesh:
-        for s in sessions:
-            for o in sessions:
-                if o is not s:
-                    host, _, port = o["ports"][0].rpartition(":")
-                    s["h"].connect_peer((host, int(port)))
+        # One connection per pair, from the earlier session to the later one: when
+        # both dial, each side closes one of the two as a "duplicate peer-id" (not
+        # always the same one), and both can go.
+        for k, s in enumerate(sessions):
+            for o in sessions[k + 1:]:
+                host, _, port = o["ports"][0].rpartition(":")
+                s["h"].connect_peer((host, int(port)))
         deadline = time.time() + 20
-        while time.time() < deadline and not all(
-                s["h"].status().num_peers >= len(sessions) - 1 for s in sessions):
+        while time.time() < deadline:
+            mesh = {s["ports"][0]: met(s, sessions) for s in sessions}
+            if all(len(v) == len(sessions) - 1 for v in mesh.values()):
+                break
             time.sleep(0.05)
 
     magnet = lt.make_magnet_uri(ti)
@@ -215,6 +234,7 @@ def main():
         "payload": payload,
         "peers": [s["ports"][0] for s in sessions],
         "dht": [s["dht"] or ("%s:%s" % (s["iface"], s["ports"][0].rsplit(":", 1)[1])) for s in sessions],
+        "mesh": mesh,
         "libtorrent_version": lt.__version__,
     }), flush=True)
     # Keep announcing (the DHT, trackers) while the test runs.

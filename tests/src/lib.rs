@@ -13,6 +13,7 @@
 //! - [`lt_seed`]: libtorrent seeders of a payload it makes (`lt_seed.py`), with a
 //!   tracker, the DHT, a liar, an upload limit, for fetch's tests and benchmark.
 //! - [`raw_bt`]: a raw BitTorrent peer that sends what a hostile test asks for.
+//! - [`udp_tracker`]: a BEP 15 tracker's replies, for the UDP trackers of tests.
 //! - [`ScriptProcess`]: a helper script that prints one JSON line and runs until
 //!   its standard input closes (what `swarm` and `lt_seed` start).
 #![forbid(unsafe_code)]
@@ -20,6 +21,7 @@
 pub mod lt_seed;
 pub mod raw_bt;
 pub mod swarm;
+pub mod udp_tracker;
 
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;

@@ -2,6 +2,7 @@
 //! (a payload it makes, one file or a directory; one session per `--listen`
 //! address; a tracker, the DHT, a lying session, an upload limit on request).
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
@@ -28,6 +29,10 @@ pub struct SeedInfo {
     pub peers: Vec<SocketAddr>,
     /// Each session's DHT address.
     pub dht: Vec<String>,
+    /// With `--mesh`: per session (its address in `peers`), the other sessions it
+    /// listed as connected peers when the line was printed.
+    #[serde(default)]
+    pub mesh: HashMap<SocketAddr, Vec<SocketAddr>>,
 }
 
 /// Running seeders; they stop when dropped.

@@ -55,6 +55,7 @@ fn start_sources(
         http_timeout: cfg.tracker_timeout,
         udp_base_timeout: cfg.udp_base_timeout,
         udp_retries: cfg.udp_retries,
+        local_ip: None,
     };
     match sources::http_client(cfg.tracker_timeout) {
         Ok(http) => {

@@ -88,7 +88,6 @@ pub async fn udp_tracker(
     let p = packets.clone();
     tokio::spawn(async move {
         let mut buf = vec![0u8; 2048];
-        let cid: u64 = 0x1234_5678_9abc_def0;
         loop {
             let Ok((n, from)) = sock.recv_from(&mut buf).await else {
                 return;
@@ -97,25 +96,15 @@ pub async fn udp_tracker(
             if k < drop_first {
                 continue;
             }
-            let reply = match tracker::udp_parse_request(&buf[..n]) {
-                Ok(tracker::UdpRequest::Connect { transaction_id }) => {
-                    tracker::udp_connect_response(transaction_id, cid).to_vec()
+            let answer = |ih: swarmlab_bt_wire::InfoHash, _port| {
+                if ih.0 == info_hash {
+                    Ok(peers.clone())
+                } else {
+                    Err("unknown info_hash")
                 }
-                Ok(tracker::UdpRequest::Announce {
-                    connection_id,
-                    transaction_id,
-                    info_hash: ih,
-                    ..
-                }) => {
-                    if connection_id != cid {
-                        tracker::udp_error_response(transaction_id, "bad connection id")
-                    } else if ih.0 != info_hash {
-                        tracker::udp_error_response(transaction_id, "unknown info_hash")
-                    } else {
-                        tracker::udp_announce_response(transaction_id, 60, 1, 1, &peers)
-                    }
-                }
-                Err(_) => continue,
+            };
+            let Some(reply) = swarmlab_tests::udp_tracker::reply(&buf[..n], 60, answer) else {
+                continue;
             };
             let _ = sock.send_to(&reply, from).await;
         }

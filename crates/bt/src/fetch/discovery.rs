@@ -12,7 +12,7 @@ use swarmlab_bt_wire::{InfoHash, PeerId};
 use tokio::sync::mpsc::UnboundedSender;
 
 use crate::dht::DhtLookup;
-use crate::tracker::{announce_all, http_client, make_announce, TrackerOptions};
+use crate::tracker::{announce_all, http_client_from, make_announce, TrackerOptions};
 
 /// Announces to trackers and the DHT, and sends every peer they name to `tx`.
 #[derive(Clone)]
@@ -40,7 +40,7 @@ impl Announcer {
     /// (`started` first, then periodic) and asks the DHT; `left()` is the bytes
     /// still wanted (0 for a seed).
     pub async fn run(self, tx: UnboundedSender<SocketAddr>, left: impl Fn() -> u64) {
-        let client = match http_client(self.tracker.http_timeout) {
+        let client = match http_client_from(self.tracker.http_timeout, self.tracker.local_ip) {
             Ok(c) => Some(c),
             Err(e) => {
                 tracing::warn!("no HTTP client for trackers: {e}");

@@ -17,6 +17,8 @@
 //!    time, each on its own connection, sharing the picker and the storage
 //!    ([`shared`]); a peer that fails is dialled again up to
 //!    [`FetchConfig::max_attempts`] times, a banned one never.
+//!    With an [`Uploader`] ([`FetchConfig::uploader`]) the storage and each verified
+//!    piece are handed to it, so that a server can serve them meanwhile.
 //! 6. **Report** ([`report`]): bytes, time, per peer its client, bytes and rate.
 //!    [`Fetched`] also hands back the storage so the caller can go on seeding it
 //!    ([`crate::seed`]).
@@ -112,6 +114,19 @@ pub struct FetchConfig {
     pub picker: PickerConfig,
     /// Live counters for a display.
     pub progress: Arc<FetchProgress>,
+    /// Told of the storage and of each verified piece, to serve them during the
+    /// download (`fetch --seed`: [`crate::seed::LiveSeed`]). Default none.
+    pub uploader: Option<Arc<dyn Uploader>>,
+}
+
+/// What serves a download's pieces while it runs: told of the storage once it is
+/// open and resumed, then of each piece once it is verified and written (never
+/// before, so it never serves a byte that did not pass SHA-1).
+pub trait Uploader: Send + Sync {
+    /// The storage is open; `verified` are the pieces found on disk at resume.
+    fn storage_ready(&self, info: &Arc<Info>, storage: &Arc<Mutex<FileStorage>>, verified: &[u32]);
+    /// `piece` is verified and written.
+    fn piece_verified(&self, piece: u32);
 }
 
 impl FetchConfig {
@@ -139,6 +154,7 @@ impl FetchConfig {
                 ..PickerConfig::default()
             },
             progress: Arc::new(FetchProgress::default()),
+            uploader: None,
         }
     }
 }
@@ -286,7 +302,11 @@ async fn download(
         storage: Arc::new(Mutex::new(storage)),
         progress: progress.clone(),
         finished: Notify::new(),
+        uploader: cfg.uploader.clone(),
     });
+    if let Some(u) = &cfg.uploader {
+        u.storage_ready(&info, &shared.storage, &resumed);
+    }
     let ctx = peer::PeerCtx {
         shared: shared.clone(),
         session: cfg.session.clone(),

@@ -47,6 +47,8 @@ pub(crate) struct Shared {
     pub(crate) progress: Arc<FetchProgress>,
     /// Woken when the download completes or fails.
     pub(crate) finished: Notify,
+    /// Told of each piece verified.
+    pub(crate) uploader: Option<Arc<dyn super::Uploader>>,
 }
 
 /// Locks a mutex, taking the data even if a panicking thread poisoned it (every
@@ -127,8 +129,12 @@ impl Shared {
                     st.picker.piece_verified(piece);
                     st.verified_log.push(piece);
                     self.progress.add_done(data.len() as u64);
-                    if st.picker.is_complete() {
-                        drop(st);
+                    let complete = st.picker.is_complete();
+                    drop(st);
+                    if let Some(u) = &self.uploader {
+                        u.piece_verified(piece);
+                    }
+                    if complete {
                         self.finished.notify_waiters();
                     }
                 }

@@ -16,10 +16,17 @@
 //! |---|---|
 //! | `make.rs` | [`make_torrent`]: the info dictionary of a file or a directory |
 //! | `source.rs` | [`StorageSource`]: a [`PieceSource`] over the engine's storage |
+//! | `live.rs` | [`LiveSeed`]: a download's verified pieces served while it runs |
+//!
+//! A download serves as it goes with a [`LiveSeed`] as its
+//! [`crate::fetch::FetchConfig::uploader`]: the storage is added to the server as a
+//! [`StorageSource::growing`] once open, and each piece once verified.
 
+mod live;
 mod make;
 mod source;
 
+pub use live::{LiveSeed, DOWNLOAD_UNCHOKE_SLOTS};
 pub use make::{default_piece_length, make_torrent};
 pub use source::StorageSource;
 

@@ -1,9 +1,10 @@
 //! [`StorageSource`]: a torrent's verified pieces in the engine's storage, as the
-//! server's [`PieceSource`].
+//! server's [`PieceSource`]; the pieces held can grow ([`StorageSource::add_held`])
+//! while a download verifies them.
 
 use std::net::SocketAddr;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 use swarmlab_bt_wire::metainfo::Info;
 use swarmlab_bt_wire::wire::Bitfield;
@@ -17,14 +18,15 @@ use crate::PieceSource;
 pub struct StorageSource {
     info: Info,
     storage: Arc<Mutex<FileStorage>>,
-    held: Arc<Bitfield>,
+    /// A snapshot, replaced (not changed) when a piece is added.
+    held: RwLock<Arc<Bitfield>>,
 }
 
 impl std::fmt::Debug for StorageSource {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("StorageSource")
             .field("name", &self.info.name)
-            .field("held", &self.held.count())
+            .field("held", &self.held().count())
             .finish_non_exhaustive()
     }
 }
@@ -57,7 +59,7 @@ impl StorageSource {
         Ok(StorageSource {
             info,
             storage: Arc::new(Mutex::new(storage)),
-            held: Arc::new(held),
+            held: RwLock::new(Arc::new(held)),
         })
     }
 
@@ -67,13 +69,43 @@ impl StorageSource {
         StorageSource {
             info,
             storage,
-            held: Arc::new(Bitfield::full(n)),
+            held: RwLock::new(Arc::new(Bitfield::full(n))),
+        }
+    }
+
+    /// Storage a download is filling: `verified` pieces are served now, the others
+    /// once [`StorageSource::add_held`] names them (after they are verified and
+    /// written).
+    pub fn growing(
+        info: Info,
+        storage: Arc<Mutex<FileStorage>>,
+        verified: &[u32],
+    ) -> StorageSource {
+        let mut held = Bitfield::new(info.pieces.len());
+        for &i in verified {
+            held.set(i as usize);
+        }
+        StorageSource {
+            info,
+            storage,
+            held: RwLock::new(Arc::new(held)),
+        }
+    }
+
+    /// Serves `piece` from now on (the server announces it with `have` on its next
+    /// tick). A piece out of range is ignored.
+    pub fn add_held(&self, piece: u32) {
+        let mut h = self.held.write().unwrap_or_else(PoisonError::into_inner);
+        if (piece as usize) < h.len() && !h.has(piece as usize) {
+            let mut next = (**h).clone();
+            next.set(piece as usize);
+            *h = Arc::new(next);
         }
     }
 
     /// Pieces served.
     pub fn pieces_held(&self) -> usize {
-        self.held.count()
+        self.held().count()
     }
 }
 
@@ -83,11 +115,14 @@ impl PieceSource for StorageSource {
     }
 
     fn held(&self) -> Arc<Bitfield> {
-        self.held.clone()
+        self.held
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     fn read(&self, index: u32, begin: u32, length: u32) -> Result<Vec<u8>, PieceError> {
-        if !self.held.has(index as usize) {
+        if !self.held().has(index as usize) {
             return Err(PieceError::NotHeld(index));
         }
         let mut buf = vec![0u8; length as usize];
@@ -109,5 +144,33 @@ impl PieceSource for StorageSource {
 
     fn pex_peers(&self) -> Vec<SocketAddr> {
         Vec::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use swarmlab_bt_wire::metainfo::Metainfo;
+
+    #[test]
+    fn a_growing_source_serves_a_piece_only_once_it_is_added() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("f.bin");
+        let data: Vec<u8> = (0..40_000u32).map(|i| (i * 31 % 251) as u8).collect();
+        std::fs::write(&file, &data).unwrap();
+        let t = crate::seed::make_torrent(&file, Some(16384), &[]).unwrap();
+        let info = Metainfo::from_bytes(&t).unwrap().info;
+        let (_, storage) = open_storage(&info, dir.path(), &LayoutLimits::default()).unwrap();
+        let s = StorageSource::growing(info, Arc::new(Mutex::new(storage)), &[2]);
+        let before = s.held();
+        assert_eq!((before.len(), before.count()), (3, 1));
+        assert!(matches!(s.read(0, 0, 100), Err(PieceError::NotHeld(0))));
+        assert_eq!(s.read(2, 0, 100).unwrap(), data[32768..32868]);
+        s.add_held(0);
+        s.add_held(7); // out of range: ignored
+        assert_eq!(s.read(0, 16, 100).unwrap(), data[16..116]);
+        assert_eq!(s.pieces_held(), 2);
+        // A snapshot taken before is not changed under its holder.
+        assert_eq!(before.count(), 1);
     }
 }

@@ -3,6 +3,7 @@
 //! cap is refused before reading, and a body without one is cut off as soon as it
 //! passes the cap.
 
+use std::net::IpAddr;
 use std::time::Duration;
 use swarmlab_bt_wire::tracker::{self, Announce, AnnounceResponse};
 
@@ -14,7 +15,17 @@ pub const MAX_HTTP_BODY: usize = 2 << 20;
 
 /// A reqwest client for tracker queries.
 pub fn http_client(timeout: Duration) -> Result<reqwest::Client, AnnounceError> {
+    http_client_from(timeout, None)
+}
+
+/// A reqwest client for tracker queries whose connections leave from `local`
+/// (see [`super::TrackerOptions::local_ip`]).
+pub fn http_client_from(
+    timeout: Duration,
+    local: Option<IpAddr>,
+) -> Result<reqwest::Client, AnnounceError> {
     Ok(reqwest::Client::builder()
+        .local_address(local)
         .timeout(timeout)
         .connect_timeout(timeout)
         .user_agent(concat!("swarmlab/", env!("CARGO_PKG_VERSION")))

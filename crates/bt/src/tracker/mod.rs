@@ -10,7 +10,7 @@
 pub mod http;
 pub mod udp;
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use swarmlab_bt_wire::tracker::{Announce, AnnounceResponse, Event};
@@ -18,7 +18,7 @@ use swarmlab_bt_wire::{InfoHash, PeerId};
 
 use crate::error::AnnounceError;
 
-pub use http::{http_client, MAX_HTTP_BODY};
+pub use http::{http_client, http_client_from, MAX_HTTP_BODY};
 pub use udp::udp_host_port;
 
 /// How long tracker queries may take.
@@ -30,6 +30,11 @@ pub struct TrackerOptions {
     pub udp_base_timeout: Duration,
     /// UDP retries after the first try.
     pub udp_retries: u32,
+    /// The address queries leave from (HTTP connections and UDP sockets are bound
+    /// to it), or the system's choice (`None`). A tracker records the address a
+    /// query came from: a seed sets its listen address's IP here so that the
+    /// tracker names an address where it can be reached.
+    pub local_ip: Option<IpAddr>,
 }
 
 impl Default for TrackerOptions {
@@ -40,6 +45,7 @@ impl Default for TrackerOptions {
             http_timeout: Duration::from_secs(10),
             udp_base_timeout: Duration::from_secs(3),
             udp_retries: 2,
+            local_ip: None,
         }
     }
 }

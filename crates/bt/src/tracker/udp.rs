@@ -69,10 +69,10 @@ pub(crate) async fn announce(
         })?
         .next()
         .ok_or_else(|| AnnounceError::NoAddress(hp.clone()))?;
-    let bind: SocketAddr = if addr.is_ipv4() {
-        (std::net::Ipv4Addr::UNSPECIFIED, 0).into()
-    } else {
-        (std::net::Ipv6Addr::UNSPECIFIED, 0).into()
+    let bind: SocketAddr = match opts.local_ip {
+        Some(ip) if ip.is_ipv4() == addr.is_ipv4() => (ip, 0).into(),
+        _ if addr.is_ipv4() => (std::net::Ipv4Addr::UNSPECIFIED, 0).into(),
+        _ => (std::net::Ipv6Addr::UNSPECIFIED, 0).into(),
     };
     let sock = UdpSocket::bind(bind).await?;
     sock.connect(addr).await?;

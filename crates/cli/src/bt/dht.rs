@@ -65,6 +65,20 @@ pub struct DhtArgs {
 }
 
 impl DhtArgs {
+    /// These options with the DHT node on the IP of `listen` (our TCP listener)
+    /// when `--dht-bind` is a wildcard and `listen` is not: a DHT node stores an
+    /// announce under the IP it came from, which must be where we listen.
+    pub fn near(&self, listen: SocketAddr) -> DhtArgs {
+        let mut a = self.clone();
+        if let (true, Some(ip)) = (
+            a.dht_bind.ip().is_unspecified(),
+            super::seed::specific_ip(listen),
+        ) {
+            a.dht_bind.set_ip(ip);
+        }
+        a
+    }
+
     /// The node these options ask for (`None` with `--no-dht`, or with a warning
     /// when it cannot start: the other sources go on). `read_only` for a node
     /// that only looks up.

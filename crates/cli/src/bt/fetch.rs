@@ -13,6 +13,7 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use swarmlab_audit::Target;
 use swarmlab_bt::fetch::{fetch, FetchConfig, FetchProgress, FetchReport, FetchTarget, Stage};
+use swarmlab_bt::seed::{LiveSeed, DOWNLOAD_UNCHOKE_SLOTS};
 use swarmlab_bt::server::random_peer_id;
 
 use crate::output::emit;
@@ -34,7 +35,8 @@ pub struct FetchArgs {
     /// The DHT.
     #[command(flatten)]
     pub dht: super::dht::DhtArgs,
-    /// Keep serving the torrent after it is complete (until Ctrl-C).
+    /// Serve the torrent on --listen: verified pieces to up to 4 peers during the
+    /// download, then everything after it, until Ctrl-C.
     #[arg(long)]
     pub seed: bool,
     /// Where `--seed` serves (and the port announced).
@@ -52,6 +54,10 @@ pub struct FetchArgs {
     /// Give up when no piece is verified for this many seconds.
     #[arg(long, value_name = "S", default_value_t = 120)]
     pub stall_timeout: u64,
+    /// Drop a peer that sends no block for this many seconds while our requests
+    /// are in flight (its requests go back to the others).
+    #[arg(long, value_name = "S", default_value_t = 20)]
+    pub request_timeout: u64,
     /// Seconds between rounds of tracker announces and DHT lookups.
     #[arg(long, value_name = "S", default_value_t = 30)]
     pub reannounce: u64,
@@ -81,11 +87,13 @@ pub async fn run(a: FetchArgs) -> Result<ExitCode> {
     let mut cfg = FetchConfig::new(a.out.clone(), peer_id);
     cfg.max_peers = a.max_peers.max(1);
     cfg.stall_timeout = Duration::from_secs(a.stall_timeout);
+    cfg.request_timeout = Duration::from_secs(a.request_timeout.max(1));
     cfg.metadata_timeout = Duration::from_secs(a.metadata_timeout);
     cfg.listen_port = a.listen.port();
     cfg.reannounce = Duration::from_secs(a.reannounce.max(1));
-    // Our own listener is never a peer (trackers and the DHT will name it).
-    let listener = if a.seed {
+    // Our own listener is never a peer (trackers and the DHT will name it). With
+    // --seed it serves the pieces verified so far from the start.
+    let serving = if a.seed {
         let l = tokio::net::TcpListener::bind(a.listen)
             .await
             .with_context(|| format!("listening on {}", a.listen))?;
@@ -94,11 +102,18 @@ pub async fn run(a: FetchArgs) -> Result<ExitCode> {
         cfg.exclude.push(local);
         cfg.exclude
             .push(SocketAddr::from(([127, 0, 0, 1], local.port())));
-        Some(l)
+        cfg.tracker.local_ip = super::seed::specific_ip(local);
+        let server = super::seed::seed_server(peer_id, local, false, DOWNLOAD_UNCHOKE_SLOTS);
+        cfg.uploader = Some(Arc::new(LiveSeed::new(server.clone())));
+        Some((local, tokio::spawn(async move { server.serve(l).await })))
     } else {
         None
     };
-    cfg.dht = a.dht.start(!a.seed).await;
+    cfg.dht = if a.seed {
+        a.dht.near(a.listen).start(false).await
+    } else {
+        a.dht.start(true).await
+    };
     let dht = cfg.dht.clone();
     let bar = spawn_bar(a.quiet || a.json, cfg.progress.clone());
     let res = fetch(target, cfg).await;
@@ -107,11 +122,7 @@ pub async fn run(a: FetchArgs) -> Result<ExitCode> {
     }
     let fetched = res.context("fetch failed")?;
     print_report(&fetched.report, a.json)?;
-    if let Some(l) = listener {
-        let source = swarmlab_bt::seed::StorageSource::complete(
-            (*fetched.info).clone(),
-            fetched.storage.clone(),
-        );
+    if let Some((local, serving)) = serving {
         let trackers = t
             .trackers
             .iter()
@@ -119,9 +130,17 @@ pub async fn run(a: FetchArgs) -> Result<ExitCode> {
             .cloned()
             .collect();
         if !a.json {
-            println!("seeding on {} (Ctrl-C to stop)", l.local_addr()?);
+            println!("seeding on {local} (Ctrl-C to stop)");
         }
-        super::seed::serve(l, source, trackers, dht, peer_id).await?;
+        super::seed::announce_while(
+            serving,
+            fetched.info.info_hash,
+            local,
+            trackers,
+            dht,
+            peer_id,
+        )
+        .await?;
     }
     Ok(ExitCode::SUCCESS)
 }

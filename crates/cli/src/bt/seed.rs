@@ -18,7 +18,7 @@ use swarmlab_bt::tracker::TrackerOptions;
 use swarmlab_bt::{PieceSource, Server, ServerConfig};
 use swarmlab_bt_wire::magnet::Magnet;
 use swarmlab_bt_wire::metainfo::Metainfo;
-use swarmlab_bt_wire::PeerId;
+use swarmlab_bt_wire::{InfoHash, PeerId};
 use swarmlab_engine::LayoutLimits;
 
 /// `swarmlab seed` arguments.
@@ -131,13 +131,14 @@ pub async fn run(a: SeedArgs) -> Result<ExitCode> {
         source.pieces_held(),
         info.pieces.len()
     );
-    let dht = a.dht.start(false).await;
+    let dht = a.dht.near(local).start(false).await;
     serve(listener, source, trackers, dht, random_peer_id()).await?;
     Ok(ExitCode::SUCCESS)
 }
 
 /// Serves `source` on `listener` with the crate's server, announcing it to
-/// `trackers` and the DHT every 30 s, until Ctrl-C.
+/// `trackers` (from the listener's IP, when it is not a wildcard) and the DHT every
+/// 30 s, until Ctrl-C.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     source: StorageSource,
@@ -145,32 +146,67 @@ pub async fn serve(
     dht: Option<Arc<dyn DhtLookup>>,
     peer_id: PeerId,
 ) -> Result<()> {
-    let port = listener.local_addr()?.port();
-    let mut cfg = ServerConfig::new(peer_id);
-    cfg.listen_port = Some(port);
-    cfg.upload_only = true;
-    let server = Server::new(cfg);
+    let local = listener.local_addr()?;
     let info_hash = source.info().info_hash;
+    let server = seed_server(
+        peer_id,
+        local,
+        true,
+        ServerConfig::new(peer_id).unchoke_slots,
+    );
     server.add_torrent(Arc::new(source));
+    let serving = tokio::spawn(async move { server.serve(listener).await });
+    announce_while(serving, info_hash, local, trackers, dht, peer_id).await
+}
+
+/// The server of `seed` and `fetch --seed` for a listener on `local`.
+pub fn seed_server(peer_id: PeerId, local: SocketAddr, upload_only: bool, slots: usize) -> Server {
+    let mut cfg = ServerConfig::new(peer_id);
+    cfg.listen_port = Some(local.port());
+    cfg.upload_only = upload_only;
+    cfg.unchoke_slots = slots;
+    Server::new(cfg)
+}
+
+/// Announces `info_hash` as a seed listening on `local` to `trackers` (from the
+/// listener's IP, when it is not a wildcard) and the DHT every 30 s, while
+/// `serving` (a server's accept loop) runs, until Ctrl-C.
+pub async fn announce_while(
+    mut serving: tokio::task::JoinHandle<std::io::Result<()>>,
+    info_hash: InfoHash,
+    local: SocketAddr,
+    trackers: Vec<String>,
+    dht: Option<Arc<dyn DhtLookup>>,
+    peer_id: PeerId,
+) -> Result<()> {
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let announcer = Announcer {
         info_hash,
         peer_id,
-        port,
+        port: local.port(),
         trackers,
         dht,
         dht_announce: true,
         interval: Duration::from_secs(30),
-        tracker: TrackerOptions::default(),
+        tracker: TrackerOptions {
+            local_ip: specific_ip(local),
+            ..TrackerOptions::default()
+        },
     };
     let ann = tokio::spawn(announcer.run(tx, || 0));
     // The peers the sources name are not dialled: a seed waits for leechers.
     let drain = tokio::spawn(async move { while rx.recv().await.is_some() {} });
-    tokio::select! {
-        r = server.serve(listener) => r.context("serving")?,
-        _ = tokio::signal::ctrl_c() => {}
-    }
+    let res = tokio::select! {
+        r = &mut serving => r.context("serving").and_then(|r| r.context("serving")),
+        _ = tokio::signal::ctrl_c() => Ok(()),
+    };
+    serving.abort();
     ann.abort();
     drain.abort();
-    Ok(())
+    res
+}
+
+/// The IP of `addr` unless it is a wildcard (0.0.0.0 or ::).
+pub fn specific_ip(addr: SocketAddr) -> Option<std::net::IpAddr> {
+    Some(addr.ip()).filter(|ip| !ip.is_unspecified())
 }

@@ -29,6 +29,8 @@ enum Mode {
     Spray,
     /// Announces every piece and never unchokes.
     NeverUnchoke,
+    /// Announces every piece, unchokes, takes every request and never answers.
+    Silent,
 }
 
 /// Starts a hostile seeder of `torrent` on `bind`; returns its address.
@@ -143,12 +145,24 @@ fn serve_one(mut s: TcpStream, info_hash: InfoHash, n: usize, mode: Mode) -> std
 /// A honest libtorrent seeder and a hostile one; fetch is given both (the hostile
 /// one first) and must finish with the payload's bytes.
 fn against(mode: Mode, third: u8) -> (serde_json::Value, SocketAddr) {
+    against_with(mode, third, &[], &[])
+}
+
+/// [`against`], with more arguments for the honest seeder and for fetch.
+fn against_with(
+    mode: Mode,
+    third: u8,
+    seeder_args: &[&str],
+    fetch_args: &[&str],
+) -> (serde_json::Value, SocketAddr) {
     let honest = format!("127.64.{third}.2");
-    let seed = LtSeed::start(&["--listen", &honest, "--size", "3000000"]);
+    let mut args = vec!["--listen", &honest, "--size", "3000000"];
+    args.extend_from_slice(seeder_args);
+    let seed = LtSeed::start(&args);
     let bad = hostile_seed(&format!("127.64.{third}.3:0"), &seed.info.torrent, mode);
     let out = tempfile::tempdir().unwrap();
     let (b, h) = (bad.to_string(), seed.info.peers[0].to_string());
-    let rep = fetch_ok(&[
+    let mut args = vec![
         seed.info.torrent.to_str().unwrap(),
         "--out",
         out.path().to_str().unwrap(),
@@ -157,7 +171,9 @@ fn against(mode: Mode, third: u8) -> (serde_json::Value, SocketAddr) {
         &b,
         "--peer",
         &h,
-    ]);
+    ];
+    args.extend_from_slice(fetch_args);
+    let rep = fetch_ok(&args);
     assert_eq!(
         tree(&out.path().join("payload.bin")),
         tree(&seed.info.payload),
@@ -218,6 +234,30 @@ fn a_peer_that_never_unchokes_does_not_hold_the_download() {
     let (rep, bad) = against(Mode::NeverUnchoke, 5);
     let p = peer(&rep, &bad).expect("in the report");
     assert_eq!(p["bytes"], 0);
+}
+
+/// A peer that takes requests and never answers: after `--request-timeout` (1 s
+/// here) with requests in flight and no block, fetch drops it, its requests go
+/// back to the picker, and the honest seeder (upload-limited so that the download
+/// outlasts the timeout: about 3 s) sends them.
+#[test]
+fn a_peer_that_never_sends_the_piece_is_dropped_after_the_request_timeout() {
+    let (rep, bad) = against_with(
+        Mode::Silent,
+        6,
+        &["--upload-rate", "1000000"],
+        &["--request-timeout", "1"],
+    );
+    let p = peer(&rep, &bad).expect("in the report");
+    assert_eq!(p["bytes"], 0, "{p}");
+    assert!(
+        p["error"]
+            .as_str()
+            .unwrap_or("")
+            .contains("no block for 1 s"),
+        "{p}"
+    );
+    assert!(rep["seconds"].as_f64().unwrap() > 1.0, "{rep}");
 }
 
 /// A .torrent of `info` entries.

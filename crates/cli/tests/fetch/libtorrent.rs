@@ -1,11 +1,7 @@
 //! Fetch and seed against real libtorrent (Debian's python3-libtorrent).
 
-use std::net::SocketAddr;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
-
-use swarmlab_dht::limits::Limits;
-use swarmlab_dht::node::NodeConfig;
+use std::time::Duration;
 
 use crate::support::*;
 
@@ -20,7 +16,7 @@ fn fetch_from_a_libtorrent_seeder_through_a_tracker() {
         "--size",
         "2000000",
         "--tracker",
-        &tracker,
+        &tracker.url,
     ]);
     let out = tempfile::tempdir().unwrap();
     let rep = fetch_ok(&[
@@ -47,21 +43,7 @@ fn fetch_from_a_libtorrent_seeder_through_a_tracker() {
 /// fetches the info dictionary by BEP 9, then the torrent.
 #[test]
 fn fetch_a_magnet_link_through_the_dht_with_libtorrent_in_it() {
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let net = rt.block_on(async {
-        let cfg = NodeConfig {
-            limits: Limits::unlimited(),
-            ..NodeConfig::default()
-        };
-        let net = swarmlab_dht_driver::testnet(12, "127.61.0.1".parse().unwrap(), 6881, cfg)
-            .await
-            .unwrap();
-        net[11]
-            .wait_for_nodes(6, Duration::from_secs(10))
-            .await
-            .unwrap();
-        net
-    });
+    let (_rt, net) = dht_testnet("127.61.0.1");
     let boot = net[0].local_addr().to_string();
     let seed = LtSeed::start(&[
         "--listen",
@@ -168,12 +150,10 @@ fn a_killed_fetch_resumes_and_fetches_less() {
         .stdout(Stdio::null())
         .spawn()
         .unwrap();
-    let part = out.path().join("payload.bin.part");
-    let t0 = Instant::now();
-    while !part.exists() && t0.elapsed() < Duration::from_secs(30) {
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    assert!(part.exists(), "no .part file");
+    assert!(
+        wait_for_file(&out.path().join("payload.bin.part")),
+        "no .part file"
+    );
     std::thread::sleep(Duration::from_millis(1500));
     child.kill().unwrap();
     let _ = child.wait();
@@ -208,54 +188,23 @@ fn libtorrent_downloads_from_swarmlab_seed() {
         let data: Vec<u8> = (0..n).map(|k| (k * 7 + n) as u8).collect();
         std::fs::write(dir.join(name), data).unwrap();
     }
-    let listen = "127.63.1.1:16881";
     let torrent = src.path().join("album.torrent");
-    let mut child = Command::new(BIN)
-        .args([
-            "seed",
-            dir.to_str().unwrap(),
-            "--listen",
-            listen,
-            "--no-dht",
-            "--torrent-out",
-            torrent.to_str().unwrap(),
-        ])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    std::io::BufRead::read_line(
-        &mut std::io::BufReader::new(child.stdout.as_mut().unwrap()),
-        &mut line,
-    )
-    .unwrap();
-    assert!(line.starts_with("magnet:?xt=urn:btih:"), "{line}");
+    let (magnet, ours, _seed) = start_seed(&[
+        dir.to_str().unwrap(),
+        "--listen",
+        "127.63.1.1:0",
+        "--no-dht",
+        "--torrent-out",
+        torrent.to_str().unwrap(),
+    ]);
     assert!(torrent.is_file());
-    let save = tempfile::tempdir().unwrap();
-    let out = Command::new(swarmlab_tests::python())
-        .arg(swarmlab_tests::script("lt_fetch.py"))
-        .args([
-            "--magnet",
-            line.trim(),
-            "--save",
-            save.path().to_str().unwrap(),
-            "--listen",
-            "127.63.1.2",
-            "--no-dht",
-            "--peer",
-            listen,
-            "--timeout",
-            "60",
-        ])
-        .output()
-        .unwrap();
-    let _ = child.kill();
-    let _ = child.wait();
-    let rep: serde_json::Value = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("lt_fetch: {e}: {}", String::from_utf8_lossy(&out.stdout)));
+    let (save, rep) = lt_fetch_magnet(
+        &magnet,
+        "127.63.1.2",
+        &["--no-dht", "--peer", &ours.to_string(), "--timeout", "60"],
+    );
     assert_eq!(rep["done"], true, "{rep}");
     assert_eq!(tree(&save.path().join("album")), tree(&dir));
-    let ours: SocketAddr = listen.parse().unwrap();
     let p = &rep["peers"][ours.to_string()];
     // libtorrent leaves the client of an incoming-less peer empty: count blocks.
     assert_eq!(
@@ -264,12 +213,12 @@ fn libtorrent_downloads_from_swarmlab_seed() {
     );
 }
 
-/// PEX: two libtorrent seeders connected to each other, both upload-limited (the
-/// first alone would take 20 s; libtorrent sends its first ut_pex message about
-/// 5 s after the connection); fetch is told of the first only, learns the second
-/// from its ut_pex message, dials it and gets blocks from it too.
+/// PEX: two libtorrent seeders, A connected to B, both upload-limited (A alone
+/// would take 20 s). libtorrent sends ut_pex only while a torrent has more than one
+/// peer, so the test waits (`lt_seed.py --mesh`, bounded) until A lists B as a
+/// peer; fetch is told of A only, learns B from A's ut_pex message, dials it and
+/// gets blocks from it too.
 #[test]
-#[ignore = "fails when fetch starts at once: libtorrent sent no ut_pex within 22 s; run by hand with a 6 s wait after the seeders start, B was learnt (see docs/fetch.md)"]
 fn fetch_learns_a_second_seeder_through_pex() {
     let seed = LtSeed::start(&[
         "--listen",
@@ -282,20 +231,26 @@ fn fetch_learns_a_second_seeder_through_pex() {
         "--upload-rate",
         "200000",
     ]);
+    let (a, b) = (seed.info.peers[0], seed.info.peers[1]);
+    assert_eq!(
+        seed.info.mesh.get(&a),
+        Some(&vec![b]),
+        "A does not list B as a peer: {:?}",
+        seed.info.mesh
+    );
     let out = tempfile::tempdir().unwrap();
-    let a = seed.info.peers[0].to_string();
     let rep = fetch_ok(&[
         seed.info.torrent.to_str().unwrap(),
         "--out",
         out.path().to_str().unwrap(),
         "--no-dht",
         "--peer",
-        &a,
+        &a.to_string(),
     ]);
     assert_eq!(
         tree(&out.path().join("payload.bin")),
         tree(&seed.info.payload)
     );
-    let b = peer(&rep, &seed.info.peers[1]).unwrap_or_else(|| panic!("B not learnt: {rep}"));
-    assert!(b["bytes"].as_u64().unwrap() > 0, "{rep}");
+    let from_b = peer(&rep, &b).unwrap_or_else(|| panic!("B not learnt: {rep}"));
+    assert!(from_b["bytes"].as_u64().unwrap() > 0, "{rep}");
 }
