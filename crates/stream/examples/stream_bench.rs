@@ -43,6 +43,7 @@ async fn run(n: usize, rate: u64, seconds: u64, piece: usize, fanout: usize) -> 
     let total = (rate * seconds) as usize / CHUNK * CHUNK;
     let data: Arc<Vec<u8>> = Arc::new((0..total).map(|_| rand::random::<u8>()).collect());
 
+    let max_peers = std::env::var("MAX_PEERS").ok().and_then(|v| v.parse().ok());
     let mut cfg = DriverConfig::new("127.74.0.1:0".parse().unwrap());
     cfg.node.piece_size = piece;
     cfg.node.fanout = fanout;
@@ -61,6 +62,9 @@ async fn run(n: usize, rate: u64, seconds: u64, piece: usize, fanout: usize) -> 
         let mut vc = DriverConfig::new(listen);
         vc.node = cfg.node.clone();
         vc.peers = vec![source_addr];
+        if let Some(m) = max_peers {
+            vc.max_peers = m;
+        }
         let bound = Bound::bind(vc).await.unwrap();
         let (out, mut read) = tokio::io::duplex(1 << 20);
         let report = tokio::spawn(bound.recv(id, out));
