@@ -174,7 +174,9 @@ fn libtorrent_finds_a_peer_we_announced() {
 
 #[test]
 fn libtorrent_nodes_bootstrap_from_our_node_alone() {
-    let mut ours = OurNode::start("127.54.1.1:7100", &[]);
+    // A loopback address where nothing listens: with no bootstrap at all the node
+    // would fall back to the public routers.
+    let mut ours = OurNode::start("127.54.1.1:7100", &["127.54.255.1:7100".into()]);
     let mut lt = LtNet::start(LT_NODES, "127.54.0.1", 7100, &[ours.addr.clone()]);
     // Each libtorrent node was told only of our node, so everything else it knows came
     // through us. Bootstrapped means: it holds every other libtorrent node as a live
@@ -303,7 +305,8 @@ fn ping_of_len(len: usize, tid: &[u8]) -> Vec<u8> {
 #[test]
 fn krpc_edge_cases_get_the_answers_libtorrent_gives() {
     let lt = LtNet::start(1, "127.55.0.1", 7100, &[]);
-    let ours = OurNode::start("127.55.1.1:7100", &[]);
+    // Nothing listens at its bootstrap (none would mean the public routers).
+    let ours = OurNode::start("127.55.1.1:7100", &["127.55.255.1:7100".into()]);
     let probe = UdpSocket::bind("127.55.2.1:0").unwrap();
     let id = "2:id20:abcdefghij0123456789";
     let ping = |tid: &str| format!("d1:ad{id}e1:q4:ping1:t2:{tid}1:y1:qe").into_bytes();
