@@ -1,7 +1,8 @@
 //! `swarmlab stream send` and `stream recv` on loopback (127.70.0.0/16 to
 //! 127.72.0.0/16): a stream through a swarm of five receivers, some connected only
 //! to other receivers, arrives byte-identical at every one; receivers that know only a
-//! DHT node (127.73.0.0/16) find it; a late joiner gets the window's suffix; a hostile peer's forged announcements get it dropped while the
+//! DHT node (127.73.0.0/16) find it; a full source sends a new receiver to the others
+//! (127.75.0.0/16); a late joiner gets the window's suffix; a hostile peer's forged announcements get it dropped while the
 //! stream still arrives from the honest peers.
 
 use std::io::{BufRead, BufReader, Read, Write};
@@ -344,6 +345,36 @@ fn receivers_that_know_only_a_dht_node_find_the_stream_through_the_dht() {
         assert_eq!(Proc::report(&err)["node"]["pieces_skipped"], 0);
     }
     drop(src);
+}
+
+#[test]
+fn a_full_source_tells_a_new_receiver_of_the_others_and_it_gets_the_stream() {
+    // The source keeps at most 2 × 1 peers: the third receiver, which knows only the
+    // source, is told of the other two by ut_pex and closed.
+    let (mut src, id, addr) = sender("127.75.0.1", &["--piece-size", "4096", "--max-peers", "1"]);
+    let s = addr.to_string();
+    let r1 = receiver(&id, "127.75.1.1:7001", &[&s], &[]);
+    r1.wait_peers(1);
+    let r2 = receiver(&id, "127.75.1.2:7001", &[&s], &[]);
+    r2.wait_peers(1);
+    let r3 = receiver(&id, "127.75.1.3:7001", &[&s], &[]);
+    // Its peers: r1 and r2, learnt from the full source.
+    r3.wait_peers(2);
+    let data = payload(150_000, 5);
+    let mut stdin = src.stdin();
+    stdin.write_all(&data).unwrap();
+    drop(stdin);
+    let (out, err) = r3.finish();
+    assert!(out == data, "{} of {} bytes", out.len(), data.len());
+    assert_eq!(Proc::report(&err)["node"]["pieces_skipped"], 0);
+    for r in [r1, r2] {
+        assert!(r.finish().0 == data);
+    }
+    let (_, err) = src.finish();
+    assert!(
+        err.iter().any(|l| l.contains("full: sending 2 peers")),
+        "the source said it was full: {err:?}"
+    );
 }
 
 /// A peer that speaks sl_stream and lies: it announces piece 0 under a key that

@@ -31,7 +31,12 @@ pub(super) enum Cmd {
     Send(Vec<u8>),
     /// Peers for a ut_pex message.
     Pex(Vec<SocketAddr>),
+    /// We are full: send these peers in a ut_pex message, then close.
+    PexAndClose(Vec<SocketAddr>),
 }
+
+/// How long a connection we are too full for is given to write its ut_pex message.
+const CLOSE_GRACE: Duration = Duration::from_millis(300);
 
 /// From a connection to the central task.
 #[derive(Debug)]
@@ -221,6 +226,17 @@ async fn drive(
                     let added: Vec<(SocketAddr, u8)> = list.into_iter().map(|a| (a, 0)).collect();
                     let now = tokio::time::Instant::now().into_std();
                     let _ = conn.session_mut().send_pex(now, &added, &[]);
+                }
+                Some(Cmd::PexAndClose(list)) => {
+                    let n = list.len();
+                    let added: Vec<(SocketAddr, u8)> = list.into_iter().map(|a| (a, 0)).collect();
+                    let now = tokio::time::Instant::now().into_std();
+                    let _ = conn.session_mut().send_pex(now, &added, &[]);
+                    // The connection writes what is queued while it waits for events.
+                    let until = tokio::time::Instant::now() + CLOSE_GRACE;
+                    while let Ok(Some(_)) = conn.next_event_until(Some(until)).await {}
+                    account(ctx, conn, seen);
+                    return format!("full: told it of {n} peers and closed");
                 }
                 None => return "closed by us".into(),
             },

@@ -217,6 +217,8 @@ struct Handle {
     /// Where it listens (dialled address, or the ip and extension handshake port).
     listen: Option<SocketAddr>,
     up: bool,
+    /// Accepted while full: told of our peers and closed, never a peer of the node.
+    overflow: bool,
 }
 
 struct Central {
@@ -298,6 +300,7 @@ impl Central {
                 cmds: tx,
                 listen: None,
                 up: false,
+                overflow: false,
             },
         );
         let ctx = ConnCtx {
@@ -378,13 +381,22 @@ impl Central {
         let t = now();
         match ev {
             ConnEvent::Up { listen, source } => {
-                self.peers_up += 1;
                 let others: Vec<SocketAddr> = self
                     .conns
                     .iter()
                     .filter(|(&k, h)| k != key && h.up)
                     .filter_map(|(_, h)| h.listen)
                     .collect();
+                if let Some(h) = self.conns.get_mut(&key).filter(|h| h.overflow) {
+                    tracing::info!(
+                        ?listen,
+                        "full: sending {} peers, then closing",
+                        others.len()
+                    );
+                    let _ = h.cmds.send(Cmd::PexAndClose(others));
+                    return;
+                }
+                self.peers_up += 1;
                 if let Some(h) = self.conns.get_mut(&key) {
                     h.up = true;
                     if h.listen.is_none() {
@@ -476,13 +488,21 @@ impl Central {
             let want_out = output.is_some() && self.node.has_output();
             tokio::select! {
                 Some((key, ev)) = self.events.recv() => self.on_event(key, ev),
-                res = self.listener.accept(), if self.conns.len() < 2 * self.cfg.max_peers => {
+                res = self.listener.accept(), if self.conns.len() < 3 * self.cfg.max_peers => {
                     if let Ok((stream, from)) = res {
                         if self.banned.contains(&from) {
                             continue;
                         }
+                        // Up to twice max_peers are peers; beyond, a connection is
+                        // told of our peers and closed, so that a viewer that knows
+                        // only us still finds the swarm.
+                        let full = self.conns.values().filter(|h| !h.overflow).count()
+                            >= 2 * self.cfg.max_peers;
                         let cfg = self.session_config();
-                        let (ctx, rx, _) = self.ctx();
+                        let (ctx, rx, key) = self.ctx();
+                        if let Some(h) = self.conns.get_mut(&key) {
+                            h.overflow = full;
+                        }
                         tokio::spawn(conn::accepted(ctx, stream, cfg, rx));
                     }
                 }
