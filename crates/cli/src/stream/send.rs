@@ -51,8 +51,9 @@ pub async fn run(a: SendArgs) -> Result<ExitCode> {
     cfg.node.fanout = a.fanout;
     let bound = Bound::bind(cfg).await?;
     let addr = bound.local_addr();
+    let reach = reachable(addr);
     emit(&format!(
-        "stream {id}\nlistening on {addr}\nreceive with: swarmlab stream recv {id} --peer {addr}\n"
+        "stream {id}\nlistening on {addr}\nreceive with: swarmlab stream recv {id} --peer {reach}\n"
     ));
     let report = bound
         .send(key, tokio::io::stdin())
@@ -64,4 +65,42 @@ pub async fn run(a: SendArgs) -> Result<ExitCode> {
         eprintln!("stream send: {}", summary(&report));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// An address a receiver can dial for `listen`: itself, or for a wildcard the first
+/// IPv4 address of an interface that is not loopback (loopback when there is none).
+fn reachable(listen: SocketAddr) -> SocketAddr {
+    if !listen.ip().is_unspecified() {
+        return listen;
+    }
+    let v4: Vec<std::net::Ipv4Addr> = if_addrs::get_if_addrs()
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|i| match i.addr {
+            if_addrs::IfAddr::V4(a) => Some(a.ip),
+            if_addrs::IfAddr::V6(_) => None,
+        })
+        .collect();
+    let ip = v4
+        .iter()
+        .find(|ip| !ip.is_loopback())
+        .copied()
+        .unwrap_or(std::net::Ipv4Addr::LOCALHOST);
+    SocketAddr::new(ip.into(), listen.port())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::reachable;
+    use std::net::SocketAddr;
+
+    #[test]
+    fn a_wildcard_listen_address_is_printed_as_one_that_can_be_dialled() {
+        let given: SocketAddr = "127.9.0.1:6885".parse().unwrap();
+        assert_eq!(reachable(given), given);
+        let any: SocketAddr = "0.0.0.0:6885".parse().unwrap();
+        let r = reachable(any);
+        assert!(!r.ip().is_unspecified(), "{r}");
+        assert_eq!(r.port(), 6885);
+    }
 }
