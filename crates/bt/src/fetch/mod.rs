@@ -292,6 +292,7 @@ async fn download(
         state: Mutex::new(State {
             picker,
             buffers: HashMap::new(),
+            spare: Vec::new(),
             mail: HashMap::new(),
             verified_log: Vec::new(),
             reports: HashMap::new(),

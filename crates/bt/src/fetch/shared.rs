@@ -26,10 +26,17 @@ pub(crate) struct Mailbox {
     pub(crate) banned: bool,
 }
 
+/// Most piece buffers kept for reuse.
+pub(crate) const SPARE_BUFFERS: usize = 8;
+
 pub(crate) struct State {
     pub(crate) picker: Picker<SocketAddr>,
     /// Pieces in progress: their bytes as blocks arrive.
     pub(crate) buffers: HashMap<u32, Vec<u8>>,
+    /// Buffers of pieces already written, reused for the next pieces (at most
+    /// [`SPARE_BUFFERS`]): a new piece needs no allocation and no zeroing, since
+    /// every byte of a complete piece was written by one of its blocks.
+    pub(crate) spare: Vec<Vec<u8>>,
     pub(crate) mail: HashMap<SocketAddr, Mailbox>,
     /// Pieces verified, in order: each task announces those past its cursor.
     pub(crate) verified_log: Vec<u32>,
@@ -86,10 +93,17 @@ impl Shared {
                 for (q, cb) in cancel {
                     st.mail.entry(q).or_default().cancels.push(cb);
                 }
-                let buf = st
-                    .buffers
-                    .entry(b.piece)
-                    .or_insert_with(|| vec![0u8; piece_size]);
+                if !st.buffers.contains_key(&b.piece) {
+                    let mut fresh = st.spare.pop().unwrap_or_default();
+                    // Only growth is zeroed; stale bytes are all overwritten by the
+                    // piece's blocks before it is complete.
+                    fresh.resize(piece_size, 0);
+                    fresh.truncate(piece_size);
+                    st.buffers.insert(b.piece, fresh);
+                }
+                let Some(buf) = st.buffers.get_mut(&b.piece) else {
+                    return BlockOutcome { accepted: false };
+                };
                 let at = b.begin as usize;
                 buf[at..at + data.len()].copy_from_slice(data);
                 st.downloaded += data.len() as u64;
@@ -159,6 +173,10 @@ impl Shared {
             }
             drop(st);
             let _ = lock(&self.storage).piece_failed(piece);
+        }
+        let mut st = self.lock();
+        if st.spare.len() < SPARE_BUFFERS {
+            st.spare.push(data);
         }
     }
 }
