@@ -205,11 +205,19 @@ fn libtorrent_downloads_from_swarmlab_seed() {
     );
     assert_eq!(rep["done"], true, "{rep}");
     assert_eq!(tree(&save.path().join("album")), tree(&dir));
-    let p = &rep["peers"][ours.to_string()];
-    // libtorrent leaves the client of an incoming-less peer empty: count blocks.
+    // Our seed was its only peer (no DHT, no tracker, one --peer), so the identical
+    // tree came from it. libtorrent leaves the client of an incoming-less peer empty,
+    // and its block alerts may still be queued when the torrent reports done (one run
+    // counted 39 of 49): check the peer and that blocks came, not their count.
+    let peers = rep["peers"].as_object().unwrap();
     assert_eq!(
-        p["blocks"], rep["pieces"],
-        "every block from swarmlab seed: {rep}"
+        peers.keys().collect::<Vec<_>>(),
+        [&ours.to_string()],
+        "the only peer: {rep}"
+    );
+    assert!(
+        peers[&ours.to_string()]["blocks"].as_u64().unwrap() > 0,
+        "blocks from swarmlab seed: {rep}"
     );
 }
 
