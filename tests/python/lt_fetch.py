@@ -114,13 +114,16 @@ def main():
     def entry(ep):
         return peers.setdefault("%s:%d" % (ep[0], ep[1]), {"blocks": 0, "pieces": [], "sources": [], "client": ""})
 
+    def count_block(al):
+        e = entry(al.endpoint)
+        e["blocks"] += 1
+        if al.piece_index not in e["pieces"]:
+            e["pieces"].append(al.piece_index)
+
     while time.time() - start < a.timeout:
         for al in s.pop_alerts():
             if isinstance(al, lt.block_finished_alert):
-                e = entry(al.endpoint)
-                e["blocks"] += 1
-                if al.piece_index not in e["pieces"]:
-                    e["pieces"].append(al.piece_index)
+                count_block(al)
             elif isinstance(al, lt.peer_connect_alert):
                 entry(al.endpoint)
             elif al.category() & lt.alert_category.error:
@@ -136,6 +139,13 @@ def main():
             done = True
             break
         time.sleep(0.05)
+    # The last pieces' block alerts may still be queued when the torrent turns to
+    # seeding: count them too.
+    for _ in range(3):
+        time.sleep(0.05)
+        for al in s.pop_alerts():
+            if isinstance(al, lt.block_finished_alert):
+                count_block(al)
     st = h.status()
     ti = h.torrent_file()
     out = {
