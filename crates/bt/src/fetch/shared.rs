@@ -93,17 +93,14 @@ impl Shared {
                 for (q, cb) in cancel {
                     st.mail.entry(q).or_default().cancels.push(cb);
                 }
-                if !st.buffers.contains_key(&b.piece) {
-                    let mut fresh = st.spare.pop().unwrap_or_default();
+                let State { buffers, spare, .. } = &mut *st;
+                let buf = buffers.entry(b.piece).or_insert_with(|| {
+                    let mut fresh = spare.pop().unwrap_or_default();
                     // Only growth is zeroed; stale bytes are all overwritten by the
                     // piece's blocks before it is complete.
                     fresh.resize(piece_size, 0);
-                    fresh.truncate(piece_size);
-                    st.buffers.insert(b.piece, fresh);
-                }
-                let Some(buf) = st.buffers.get_mut(&b.piece) else {
-                    return BlockOutcome { accepted: false };
-                };
+                    fresh
+                });
                 let at = b.begin as usize;
                 buf[at..at + data.len()].copy_from_slice(data);
                 st.downloaded += data.len() as u64;

@@ -222,16 +222,10 @@ async fn drive(
                         return format!("too slow: {pending_bytes} bytes waiting");
                     }
                 }
-                Some(Cmd::Pex(list)) => {
-                    let added: Vec<(SocketAddr, u8)> = list.into_iter().map(|a| (a, 0)).collect();
-                    let now = tokio::time::Instant::now().into_std();
-                    let _ = conn.session_mut().send_pex(now, &added, &[]);
-                }
+                Some(Cmd::Pex(list)) => send_pex(conn, list),
                 Some(Cmd::PexAndClose(list)) => {
                     let n = list.len();
-                    let added: Vec<(SocketAddr, u8)> = list.into_iter().map(|a| (a, 0)).collect();
-                    let now = tokio::time::Instant::now().into_std();
-                    let _ = conn.session_mut().send_pex(now, &added, &[]);
+                    send_pex(conn, list);
                     // The connection writes what is queued while it waits for events.
                     let until = tokio::time::Instant::now() + CLOSE_GRACE;
                     while let Ok(Some(_)) = conn.next_event_until(Some(until)).await {}
@@ -242,4 +236,11 @@ async fn drive(
             },
         }
     }
+}
+
+/// Queues a ut_pex message listing `peers` as added (no flags).
+fn send_pex(conn: &mut Connection, peers: Vec<SocketAddr>) {
+    let added: Vec<(SocketAddr, u8)> = peers.into_iter().map(|a| (a, 0)).collect();
+    let now = tokio::time::Instant::now().into_std();
+    let _ = conn.session_mut().send_pex(now, &added, &[]);
 }
