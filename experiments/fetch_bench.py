@@ -127,23 +127,25 @@ def main():
         runs = {"swarmlab fetch": [], "libtorrent (lt_fetch)": []}
         clients = [("swarmlab fetch", ours), ("libtorrent (lt_fetch)", theirs)]
         print()
-        print("%-6s %-22s %9s %9s %10s %14s" % ("round", "client", "wall s", "CPU s", "MB/s", "seeder CPU s"))
+        head = "%-6s %-22s %9s %9s %10s %14s"
+        row = "%-6s %-22s %9.2f %9.2f %10.0f %14.2f"
+        print(head % ("round", "client", "wall s", "CPU s", "MB/s", "seeder CPU s"))
         for r in range(max(1, a.rounds)):
             for name, fn in (clients if r % 2 == 0 else clients[::-1]):
                 s0 = proc_cpu(seed.pid)
                 (wall, cpu) = cpu_of(fn)
                 seeder = proc_cpu(seed.pid) - s0
                 runs[name].append((wall, cpu, seeder))
-                print("%-6d %-22s %9.2f %9.2f %10.0f %14.2f" % (r + 1, name, wall, cpu, mb / wall, seeder), flush=True)
+                print(row % (r + 1, name, wall, cpu, mb / wall, seeder), flush=True)
         seed.stdin.close()
         seed.wait()
         print()
-        print("%-6s %-22s %9s %9s %10s %14s" % ("median", "client", "wall s", "CPU s", "MB/s", "seeder CPU s"))
+        print(head % ("median", "client", "wall s", "CPU s", "MB/s", "seeder CPU s"))
         med = {}
         for name, rs in runs.items():
             med[name] = [statistics.median(x) for x in zip(*rs)]
             w, c, sc = med[name]
-            print("%-6s %-22s %9.2f %9.2f %10.0f %14.2f" % ("", name, w, c, mb / w, sc))
+            print(row % ("", name, w, c, mb / w, sc))
         w_ours, w_lt = med["swarmlab fetch"][0], med["libtorrent (lt_fetch)"][0]
         print()
         print("time swarmlab / libtorrent: %.2f (below 1: swarmlab faster)" % (w_ours / w_lt))

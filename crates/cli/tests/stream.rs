@@ -102,6 +102,12 @@ impl Proc {
         self.child.stdin.take().unwrap()
     }
 
+    /// Writes all of `data` to stdin at once and closes it (the stream's end).
+    fn send_all(&mut self, data: &[u8]) {
+        let mut stdin = self.stdin();
+        stdin.write_all(data).unwrap();
+    }
+
     /// Wait for the end: stdout and stderr's lines.
     fn finish(mut self) -> (Vec<u8>, Vec<String>) {
         let (tx, rx) = mpsc::channel();
@@ -336,9 +342,7 @@ fn receivers_that_know_only_a_dht_node_find_the_stream_through_the_dht() {
     // The DHT lists both the sender and r1 by now.
     r2.wait_peers(2);
     let data = payload(200_000, 4);
-    let mut stdin = src.stdin();
-    stdin.write_all(&data).unwrap();
-    drop(stdin);
+    src.send_all(&data);
     for r in [r1, r2] {
         let (out, err) = r.finish();
         assert!(out == data, "{} of {} bytes", out.len(), data.len());
@@ -361,9 +365,7 @@ fn a_full_source_tells_a_new_receiver_of_the_others_and_it_gets_the_stream() {
     // Its peers: r1 and r2, learnt from the full source.
     r3.wait_peers(2);
     let data = payload(150_000, 5);
-    let mut stdin = src.stdin();
-    stdin.write_all(&data).unwrap();
-    drop(stdin);
+    src.send_all(&data);
     let (out, err) = r3.finish();
     assert!(out == data, "{} of {} bytes", out.len(), data.len());
     assert_eq!(Proc::report(&err)["node"]["pieces_skipped"], 0);
@@ -431,9 +433,7 @@ fn a_hostile_peer_is_dropped_and_the_stream_arrives_from_the_honest_ones() {
     let why = ended.join().unwrap();
     assert!(!why.is_empty(), "the receiver hung up on the liar: {why}");
     let data = payload(100_000, 3);
-    let mut stdin = src.stdin();
-    stdin.write_all(&data).unwrap();
-    drop(stdin);
+    src.send_all(&data);
     let (out, err) = r.finish();
     assert!(out == data, "{} of {} bytes", out.len(), data.len());
     let rep = Proc::report(&err);
